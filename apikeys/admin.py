@@ -1,0 +1,98 @@
+from django import forms
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from apikeys.models import ApiKey, Partner, Permission
+from apikeys.services import InvalidKeySettings, api_key_create, api_key_revoke, validate_networks
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "is_active", "webhook_url", "created_at"]
+    search_fields = ["code", "name"]
+    list_filter = ["is_active"]
+    readonly_fields = ["created_at"]
+
+
+class ApiKeyCreationForm(forms.ModelForm):
+    permissions = forms.MultipleChoiceField(
+        choices=Permission.choices, widget=forms.CheckboxSelectMultiple, initial=Permission.values
+    )
+    allowed_networks_text = forms.CharField(
+        label="Allowed networks", required=False, help_text="Comma-separated IPs or CIDR ranges; empty allows any"
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["partner", "name", "permissions", "expires_at"]
+
+    def clean_allowed_networks_text(self) -> list[str]:
+        try:
+            return validate_networks(self.cleaned_data["allowed_networks_text"].split(","))
+        except InvalidKeySettings as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "partner", "permissions", "state", "expires_at", "last_used_at"]
+    list_filter = ["partner"]
+    search_fields = ["name", "prefix", "partner__code"]
+    readonly_fields = ["prefix", "last_used_at", "created_at", "revoked_at"]
+    actions = ["revoke"]
+
+    @admin.display(description="State")
+    def state(self, api_key: ApiKey) -> str:
+        if api_key.is_revoked:
+            return "revoked"
+        if api_key.is_expired(timezone.now()):
+            return "expired"
+        return "active"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiKeyCreationForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["partner", "name", "permissions", "allowed_networks_text", "expires_at"]
+        return [
+            "partner",
+            "name",
+            "prefix",
+            "permissions",
+            "allowed_networks",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+            "created_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["partner", "prefix", "last_used_at", "created_at", "revoked_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        issued = api_key_create(
+            partner_code=form.cleaned_data["partner"].code,
+            name=form.cleaned_data["name"],
+            permissions=form.cleaned_data["permissions"],
+            expires_at=form.cleaned_data["expires_at"],
+            allowed_networks=form.cleaned_data["allowed_networks_text"],
+        )
+        # The admin's later steps (log entry, redirect) need the saved row.
+        obj.pk = issued.api_key.pk
+        obj.__dict__.update(issued.api_key.__dict__)
+        messages.warning(request, f"Copy this key now, it is not shown again: {issued.raw_key}")
+        if issued.webhook_secret:
+            messages.warning(request, f"Partner webhook secret (shown once): {issued.webhook_secret}")
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset):
+        for api_key in queryset:
+            api_key_revoke(api_key=api_key)
+        self.message_user(request, f"Revoked {queryset.count()} key(s).")

@@ -1,0 +1,71 @@
+from django.db import models
+from django.utils import timezone
+
+
+class Permission(models.TextChoices):
+    CREATE = "omnichannel:create", "Create tickets"
+    READ = "omnichannel:read", "Read ticket status"
+    UPDATE = "omnichannel:update", "Update tickets"
+
+
+class Partner(models.Model):
+    """A channel integrator (WhatsApp gateway, e-mail bridge, web portal...)."""
+
+    code = models.CharField(max_length=64, unique=True, help_text="e.g. PARTNER001; sent as integration.partnerId")
+    name = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+    webhook_url = models.URLField(max_length=500, blank=True, help_text="Default webhook target")
+    # A Standard Webhooks secret (whsec_...). It must be recoverable to sign with, so it
+    # cannot be hashed like the API keys; it is shown to the partner once, at creation.
+    webhook_secret = models.CharField(max_length=100, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.name})"
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def usable(self):
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True, partner__is_active=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiKey(models.Model):
+    """An API key. Only its SHA-256 is stored; the prefix identifies it in lists and logs."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="api_keys")
+    name = models.CharField(max_length=200)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, editable=False)
+    permissions = models.JSONField(default=list, help_text="Any of omnichannel:create, :read, :update")
+    allowed_networks = models.JSONField(
+        default=list, blank=True, help_text="IP addresses or CIDR ranges; empty allows any address"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    def has_permission(self, permission: str) -> bool:
+        return permission in self.permissions

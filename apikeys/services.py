@@ -1,0 +1,104 @@
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from apikeys import keys
+from apikeys.models import ApiKey, Partner, Permission
+
+# last_used_at is for people, not for accounting: write it at most once a minute per key
+# so that a busy key does not turn every read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class InvalidKeySettings(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    api_key: ApiKey
+    raw_key: str
+    webhook_secret: str | None  # set only when this call created the partner's secret
+
+
+def validate_permissions(permissions: list[str]) -> list[str]:
+    allowed = set(Permission.values)
+    unknown = [p for p in permissions if p not in allowed]
+    if unknown or not permissions:
+        got = ", ".join(permissions) or "none"
+        raise InvalidKeySettings(
+            f"Permissions must be a non-empty subset of {', '.join(Permission.values)}; not {got}."
+        )
+    return sorted(set(permissions))
+
+
+def validate_networks(networks: list[str]) -> list[str]:
+    try:
+        return [str(ipaddress.ip_network(n.strip(), strict=False)) for n in networks if n.strip()]
+    except ValueError as exc:
+        raise InvalidKeySettings(f"Invalid IP address or CIDR range: {exc}") from exc
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    partner_code: str,
+    name: str,
+    permissions: list[str],
+    partner_name: str | None = None,
+    webhook_url: str | None = None,
+    expires_at: datetime | None = None,
+    allowed_networks: list[str] | None = None,
+) -> IssuedKey:
+    """Create a key, and the partner with its webhook secret when it does not exist yet."""
+    permissions = validate_permissions(permissions)
+    networks = validate_networks(allowed_networks or [])
+    partner, created = Partner.objects.get_or_create(code=partner_code, defaults={"name": partner_name or partner_code})
+    new_secret = None
+    if created or not partner.webhook_secret:
+        new_secret = keys.generate_webhook_secret()
+        partner.webhook_secret = new_secret
+        partner.save(update_fields=["webhook_secret"])
+    if webhook_url:
+        partner.webhook_url = webhook_url
+        partner.save(update_fields=["webhook_url"])
+    new_key = keys.generate_key()
+    api_key = ApiKey.objects.create(
+        partner=partner,
+        name=name,
+        prefix=new_key.prefix,
+        key_hash=new_key.digest,
+        permissions=permissions,
+        allowed_networks=networks,
+        expires_at=expires_at,
+    )
+    return IssuedKey(api_key=api_key, raw_key=new_key.raw, webhook_secret=new_secret)
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+def api_key_touch(*, api_key: ApiKey) -> None:
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+
+
+def address_allowed(*, api_key: ApiKey, address: str) -> bool:
+    if not api_key.allowed_networks:
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return any(ip in ipaddress.ip_network(network) for network in api_key.allowed_networks)

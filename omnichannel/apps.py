@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OmnichannelConfig(AppConfig):
+    name = "omnichannel"
+    verbose_name = "Omnichannel partner API"

@@ -1,0 +1,45 @@
+"""The batch status query: which of the partner's tickets to answer for."""
+
+import django_filters
+from django import forms
+from django.conf import settings
+
+from tickets.models import Ticket, TicketStatus
+
+
+class AnyValuesField(forms.MultipleChoiceField):
+    """A repeatable query parameter taking any value (ticket numbers, channel references)."""
+
+    def valid_value(self, value) -> bool:
+        return len(value) <= 128
+
+
+class RepeatableValueFilter(django_filters.MultipleChoiceFilter):
+    field_class = AnyValuesField
+
+    def filter(self, queryset, value):
+        if not value:
+            return queryset
+        return queryset.filter(**{f"{self.field_name}__in": value})
+
+
+class TicketBatchFilter(django_filters.FilterSet):
+    ticketNumber = RepeatableValueFilter(field_name="number")
+    channelReferenceId = RepeatableValueFilter(field_name="channel_reference_id")
+    status = django_filters.MultipleChoiceFilter(field_name="status", choices=TicketStatus.choices)
+    updatedSince = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Ticket
+        fields = ["ticketNumber", "channelReferenceId", "status", "updatedSince"]
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        limit = settings.OMNICHANNEL_BATCH_MAX_VALUES
+        values = len(self.data.getlist("ticketNumber")) + len(self.data.getlist("channelReferenceId"))
+        if values > limit:
+            self.form.add_error(
+                None, f"At most {limit} ticketNumber and channelReferenceId values together; got {values}."
+            )
+            return False
+        return valid

@@ -1,0 +1,314 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Channel(models.TextChoices):
+    WHATSAPP = "WHATSAPP"
+    EMAIL = "EMAIL"
+    CHAT = "CHAT"
+    PHONE = "PHONE"
+    SMS = "SMS"
+    FACEBOOK = "FACEBOOK"
+    INSTAGRAM = "INSTAGRAM"
+    TWITTER = "TWITTER"
+    TELEGRAM = "TELEGRAM"
+    WEB_PORTAL = "WEB_PORTAL"
+
+
+class ServiceType(models.TextChoices):
+    CLAIM = "CLAIM", "Financial claims"
+    REIMBURSEMENT = "REIMBURSEMENT", "Reimbursement requests"
+    DISPUTE = "DISPUTE", "Transaction disputes"
+    COMPLAINT = "COMPLAINT", "Customer complaints"
+    INQUIRY = "INQUIRY", "General inquiries"
+    FEEDBACK = "FEEDBACK", "Customer feedback"
+    TECHNICAL_SUPPORT = "TECHNICAL_SUPPORT", "General technical issues"
+    ACCOUNT_ISSUE = "ACCOUNT_ISSUE", "Account access problems"
+    CARD_ISSUE = "CARD_ISSUE", "Card-related problems"
+    ATM_ISSUE = "ATM_ISSUE", "ATM-specific issues"
+    MOBILE_BANKING = "MOBILE_BANKING", "Mobile banking app issues"
+    INTERNET_BANKING = "INTERNET_BANKING", "Internet banking issues"
+    GENERAL_REQUEST = "GENERAL_REQUEST", "General service requests"
+    OTHER = "OTHER", "Other requests"
+
+
+class Priority(models.TextChoices):
+    # Declared from lowest to highest: priority.py relies on this order.
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+class TicketStatus(models.TextChoices):
+    OPEN = "OPEN"
+    IN_PROGRESS = "IN_PROGRESS"
+    PENDING = "PENDING"
+    RESOLVED = "RESOLVED"
+    CLOSED = "CLOSED"
+    CANCELLED = "CANCELLED"
+
+
+class Language(models.TextChoices):
+    INDONESIAN = "id", "Bahasa Indonesia"
+    ENGLISH = "en", "English"
+
+
+class SupportGroup(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    email = models.EmailField(blank=True)
+    agents = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="support_groups")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(models.Model):
+    """One per service type: how the desk names it and which group works it."""
+
+    service_type = models.CharField(max_length=32, choices=ServiceType.choices, unique=True)
+    name = models.CharField(max_length=120)
+    support_group = models.ForeignKey(SupportGroup, on_delete=models.PROTECT, related_name="services")
+
+    class Meta:
+        ordering = ["service_type"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Branch(models.Model):
+    code = models.CharField(max_length=10, unique=True)
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "branches"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class SlaPolicy(models.Model):
+    """Response and resolution targets for one (service, priority)."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="sla_policies")
+    priority = models.CharField(max_length=16, choices=Priority.choices)
+    response_minutes = models.PositiveIntegerField()
+    resolution_minutes = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["service", "priority"]
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            models.UniqueConstraint(fields=["service", "priority"], name="sla_policy_unique_service_priority")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.service_type}/{self.priority}: {self.response_minutes}m / {self.resolution_minutes}m"
+
+
+class Customer(models.Model):
+    """A bank customer. Linked across tickets by `identifier` (CIF or account number) when a
+    partner sends one; without it each ticket gets its own customer row."""
+
+    identifier = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    branch = models.ForeignKey(Branch, on_delete=models.SET_NULL, null=True, blank=True)
+    department = models.CharField(max_length=120, blank=True)
+    preferred_language = models.CharField(max_length=2, choices=Language.choices, default=Language.INDONESIAN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name or self.identifier or f"Customer {self.pk}"
+
+
+class TicketNumberCounter(models.Model):
+    """Last sequence handed out per year, for databases without sequences (SQLite).
+    PostgreSQL uses one database sequence per year instead (tickets/numbering.py)."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_value}"
+
+
+class Ticket(models.Model):
+    number = models.CharField(max_length=32, unique=True)
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    partner = models.ForeignKey("apikeys.Partner", on_delete=models.PROTECT, related_name="tickets")
+    api_key = models.ForeignKey("apikeys.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    channel_reference_id = models.CharField(max_length=128, blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="tickets")
+    support_group = models.ForeignKey(SupportGroup, on_delete=models.PROTECT, related_name="tickets")
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_tickets"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    category = models.CharField(max_length=64, blank=True)
+    requested_priority = models.CharField(max_length=16, choices=Priority.choices, blank=True)
+    priority = models.CharField(max_length=16, choices=Priority.choices)
+    status = models.CharField(max_length=16, choices=TicketStatus.choices, default=TicketStatus.OPEN)
+    # The amount that drove the priority (claimAmount or disputeAmount), as sent.
+    amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    amount_currency = models.CharField(max_length=3, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    webhook_url = models.URLField(max_length=500, blank=True)
+    api_version = models.CharField(max_length=10, blank=True)
+    preferred_language = models.CharField(max_length=2, choices=Language.choices, default=Language.INDONESIAN)
+
+    # The SLA policy's targets when the ticket was opened, and the deadlines they give.
+    response_target_minutes = models.PositiveIntegerField()
+    resolution_target_minutes = models.PositiveIntegerField()
+    response_deadline = models.DateTimeField()
+    resolution_deadline = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField(db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["partner", "channel_reference_id"], name="ticket_partner_channel_ref"),
+            models.Index(fields=["partner", "request_id"], name="ticket_partner_request_id"),
+            models.Index(fields=["partner", "updated_at"], name="ticket_partner_updated"),
+            models.Index(fields=["status", "resolution_deadline"], name="ticket_status_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class AuthorType(models.TextChoices):
+    CUSTOMER = "CUSTOMER", "Customer (via partner)"
+    AGENT = "AGENT", "Agent"
+    SYSTEM = "SYSTEM", "System"
+
+
+class Comment(models.Model):
+    """A public reply, seen by the customer, or an internal note, seen only by the bank."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    body = models.TextField()
+    is_internal = models.BooleanField(default=False)
+    author_type = models.CharField(max_length=16, choices=AuthorType.choices)
+    author_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    author_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "is_internal", "created_at"], name="comment_ticket_visible")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_internal=False) | Q(author_type="AGENT") | Q(author_type="SYSTEM"),
+                name="comment_internal_only_from_bank",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{'Note' if self.is_internal else 'Reply'} on {self.ticket_id} by {self.author_name}"
+
+
+def attachment_upload_to(instance: "Attachment", filename: str) -> str:
+    # A random name: the partner's filename is kept in the row, never used as a path.
+    return f"attachments/{instance.ticket.created_at:%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_upload_to, max_length=255)
+    filename = models.CharField(max_length=255)
+    mime_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    description = models.CharField(max_length=500, blank=True)
+    uploaded_by_type = models.CharField(max_length=16, choices=AuthorType.choices)
+    uploaded_by_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class EventKind(models.TextChoices):
+    CREATED = "CREATED"
+    STATUS_CHANGED = "STATUS_CHANGED"
+    PRIORITY_CHANGED = "PRIORITY_CHANGED"
+    ASSIGNED = "ASSIGNED"
+    COMMENT_ADDED = "COMMENT_ADDED"
+    NOTE_ADDED = "NOTE_ADDED"
+    ATTACHMENT_ADDED = "ATTACHMENT_ADDED"
+
+
+class ActorType(models.TextChoices):
+    PARTNER = "PARTNER"
+    AGENT = "AGENT"
+    SYSTEM = "SYSTEM"
+
+
+class TicketEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Ticket events are append-only.")
+
+    def delete(self):
+        raise TypeError("Ticket events are append-only.")
+
+
+class TicketEvent(models.Model):
+    """Append-only record of every change to a ticket: who, when, from what, to what."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=EventKind.choices)
+    actor_type = models.CharField(max_length=16, choices=ActorType.choices)
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    actor_partner = models.ForeignKey("apikeys.Partner", on_delete=models.SET_NULL, null=True, blank=True)
+    actor_label = models.CharField(max_length=200)
+    from_value = models.CharField(max_length=64, blank=True)
+    to_value = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    objects = TicketEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.from_value}→{self.to_value} by {self.actor_label}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Ticket events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Ticket events are append-only.")

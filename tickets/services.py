@@ -1,0 +1,348 @@
+"""Every write to a ticket goes through here, whoever makes it (partner API, admin,
+command): one place that changes the rows and records the event in the same
+transaction."""
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from tickets import number_allocation, sla, transitions
+from tickets.actors import Actor
+from tickets.attachments import InspectedFile
+from tickets.errors import ServiceNotConfigured, TicketFinal, TransitionNotAllowed
+from tickets.models import (
+    ActorType,
+    Attachment,
+    AuthorType,
+    Branch,
+    Comment,
+    Customer,
+    EventKind,
+    Service,
+    SlaPolicy,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+from tickets.priority import PriorityInput, compute_priority
+
+
+@dataclass(frozen=True)
+class CustomerData:
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    identifier: str = ""
+    branch: Branch | None = None
+    department: str = ""
+    preferred_language: str = ""
+
+
+@dataclass(frozen=True)
+class NewAttachment:
+    inspected: InspectedFile
+    content: bytes
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TicketDraft:
+    channel: str
+    service_type: str
+    title: str
+    description: str
+    customer: CustomerData
+    channel_reference_id: str = ""
+    category: str = ""
+    requested_priority: str = ""
+    amount: Decimal | None = None
+    amount_currency: str = ""
+    urgent: bool = False
+    escalated: bool = False
+    metadata: dict = field(default_factory=dict)
+    attachments: list[NewAttachment] = field(default_factory=list)
+    webhook_url: str = ""
+    api_version: str = ""
+    request_id: str = ""
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    ticket: Ticket
+    from_status: str
+    to_status: str
+
+
+def _public_id() -> str:
+    # Opaque and unguessable (about 120 random bits); never the database key.
+    return "tkt_" + secrets.token_urlsafe(15)
+
+
+def _record_event(
+    *, ticket: Ticket, kind: str, actor: Actor, at: datetime, from_value: str = "", to_value: str = "", data=None
+) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        kind=kind,
+        actor_type=actor.type,
+        actor_user=actor.user,
+        actor_partner=actor.partner,
+        actor_label=actor.label[:200],
+        from_value=from_value,
+        to_value=to_value,
+        data=data or {},
+        created_at=at,
+    )
+
+
+def customer_upsert(*, data: CustomerData) -> Customer:
+    """The customer for a new ticket: the one with the same identifier, updated with what
+    this ticket says of them, or a new row when no identifier was sent."""
+    values = {
+        "name": data.name,
+        "email": data.email,
+        "phone": data.phone,
+        "branch": data.branch,
+        "department": data.department,
+        "preferred_language": data.preferred_language,
+    }
+    sent = {key: value for key, value in values.items() if value}
+    if not data.identifier:
+        return Customer.objects.create(**sent)
+    customer, created = Customer.objects.get_or_create(identifier=data.identifier, defaults=sent)
+    changed = {key: value for key, value in sent.items() if getattr(customer, key) != value}
+    if not created and changed:
+        for key, value in changed.items():
+            setattr(customer, key, value)
+        customer.save(update_fields=[*changed, "updated_at"])
+    return customer
+
+
+def _sla_targets(service: Service, priority: str) -> tuple[int, int]:
+    policy = (
+        SlaPolicy.objects.filter(service=service, priority=priority)
+        .values_list("response_minutes", "resolution_minutes")
+        .first()
+    )
+    # An admin who deleted a policy gets DESIGN.md's default rather than a refused ticket.
+    return policy or sla.DEFAULT_TARGETS[priority]
+
+
+def _store_attachments(
+    *, ticket: Ticket, attachments: list[NewAttachment], actor: Actor, at: datetime
+) -> list[Attachment]:
+    rows = []
+    for new in attachments:
+        row = Attachment(
+            ticket=ticket,
+            filename=new.inspected.filename,
+            mime_type=new.inspected.mime_type,
+            size=new.inspected.size,
+            sha256=new.inspected.sha256,
+            description=new.description,
+            uploaded_by_type=AuthorType.AGENT if actor.type == ActorType.AGENT else AuthorType.CUSTOMER,
+            uploaded_by_user=actor.user,
+            uploaded_at=at,
+        )
+        # Saved through Django's storage under a random name (see attachment_upload_to).
+        row.file.save(new.inspected.filename, ContentFile(new.content), save=False)
+        rows.append(row)
+    Attachment.objects.bulk_create(rows)
+    return rows
+
+
+@transaction.atomic
+def ticket_create(*, partner, api_key, draft: TicketDraft, now: datetime | None = None) -> Ticket:
+    now = now or timezone.now()
+    service = Service.objects.select_related("support_group").filter(service_type=draft.service_type).first()
+    if service is None:
+        raise ServiceNotConfigured(service_type=draft.service_type)
+    priority = compute_priority(
+        PriorityInput(
+            service_type=draft.service_type,
+            requested=draft.requested_priority or None,
+            amount=draft.amount,
+            currency=draft.amount_currency or "IDR",
+            urgent=draft.urgent,
+            escalated=draft.escalated,
+        ),
+        rates_to_idr={code: Decimal(rate) for code, rate in settings.CURRENCY_RATES_TO_IDR.items()},
+    )
+    response_minutes, resolution_minutes = _sla_targets(service, priority)
+    deadlines = sla.compute_deadlines(
+        start=now, response_minutes=response_minutes, resolution_minutes=resolution_minutes
+    )
+    customer = customer_upsert(data=draft.customer)
+    ticket = Ticket.objects.create(
+        number=number_allocation.allocate_number(now),
+        public_id=_public_id(),
+        partner=partner,
+        api_key=api_key,
+        channel=draft.channel,
+        channel_reference_id=draft.channel_reference_id,
+        request_id=draft.request_id,
+        service=service,
+        support_group=service.support_group,
+        branch=draft.customer.branch,
+        customer=customer,
+        title=draft.title,
+        description=draft.description,
+        category=draft.category,
+        requested_priority=draft.requested_priority,
+        priority=priority,
+        status=TicketStatus.OPEN,
+        amount=draft.amount,
+        amount_currency=draft.amount_currency,
+        metadata=draft.metadata,
+        webhook_url=draft.webhook_url,
+        api_version=draft.api_version,
+        preferred_language=draft.customer.preferred_language or customer.preferred_language,
+        response_target_minutes=response_minutes,
+        resolution_target_minutes=resolution_minutes,
+        response_deadline=deadlines.response,
+        resolution_deadline=deadlines.resolution,
+        created_at=now,
+        updated_at=now,
+    )
+    actor = Actor.for_partner(partner)
+    _record_event(
+        ticket=ticket,
+        kind=EventKind.CREATED,
+        actor=actor,
+        at=now,
+        to_value=TicketStatus.OPEN,
+        data={"priority": priority, "channel": draft.channel, "serviceType": draft.service_type},
+    )
+    if draft.attachments:
+        _store_attachments(ticket=ticket, attachments=draft.attachments, actor=actor, at=now)
+    return ticket
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    # Lock the ticket row for the rest of the transaction so that two concurrent changes
+    # (a partner's cancel and an agent's resolve) are applied one after the other.
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket.status = locked.status
+    ticket.resolved_at, ticket.closed_at, ticket.cancelled_at = (
+        locked.resolved_at,
+        locked.closed_at,
+        locked.cancelled_at,
+    )
+    ticket.first_response_at = locked.first_response_at
+    return ticket
+
+
+def _touch(ticket: Ticket, now: datetime, *fields: str) -> None:
+    ticket.updated_at = now
+    ticket.save(update_fields=[*fields, "updated_at"])
+
+
+@transaction.atomic
+def ticket_change_status(
+    *, ticket: Ticket, to_status: str, actor: Actor, reason: str = "", now: datetime | None = None
+) -> StatusChange:
+    """Move the ticket to `to_status` if the status machine lets this actor do it."""
+    now = now or timezone.now()
+    _lock(ticket)
+    current = ticket.status
+    if actor.type == ActorType.PARTNER:
+        allowed, permitted = transitions.allowed_for_partner(current), transitions.partner_may(current, to_status)
+    else:
+        allowed, permitted = transitions.allowed_for_agent(current), transitions.agent_may(current, to_status)
+    if not permitted:
+        raise TransitionNotAllowed(current=current, requested=to_status, allowed=allowed)
+
+    ticket.status = to_status
+    changed = ["status"]
+    if to_status == TicketStatus.RESOLVED:
+        ticket.resolved_at = now
+        changed.append("resolved_at")
+    elif to_status == TicketStatus.CLOSED:
+        ticket.closed_at = now
+        changed.append("closed_at")
+    elif to_status == TicketStatus.CANCELLED:
+        ticket.cancelled_at = now
+        changed.append("cancelled_at")
+    if current == TicketStatus.RESOLVED and to_status in (TicketStatus.OPEN, TicketStatus.IN_PROGRESS):
+        ticket.resolved_at = None  # reopened: the resolution no longer stands
+        changed.append("resolved_at")
+    _touch(ticket, now, *changed)
+    _record_event(
+        ticket=ticket,
+        kind=EventKind.STATUS_CHANGED,
+        actor=actor,
+        at=now,
+        from_value=current,
+        to_value=to_status,
+        data={"reason": reason} if reason else {},
+    )
+    return StatusChange(ticket=ticket, from_status=current, to_status=to_status)
+
+
+def _refuse_if_final(ticket: Ticket) -> None:
+    if transitions.is_final(ticket.status):
+        raise TicketFinal(status=ticket.status)
+
+
+@transaction.atomic
+def comment_add(
+    *, ticket: Ticket, body: str, actor: Actor, internal: bool = False, now: datetime | None = None
+) -> Comment:
+    """A public reply or, from the bank's side only, an internal note. An agent's first
+    public reply meets the response target."""
+    now = now or timezone.now()
+    _lock(ticket)
+    _refuse_if_final(ticket)
+    if internal and actor.type == ActorType.PARTNER:
+        raise ValueError("Partners cannot write internal notes.")
+    author_type = {ActorType.PARTNER: AuthorType.CUSTOMER, ActorType.AGENT: AuthorType.AGENT}.get(
+        actor.type, AuthorType.SYSTEM
+    )
+    comment = Comment.objects.create(
+        ticket=ticket,
+        body=body,
+        is_internal=internal,
+        author_type=author_type,
+        author_user=actor.user,
+        author_name="Customer" if author_type == AuthorType.CUSTOMER else actor.label,
+        created_at=now,
+    )
+    changed = []
+    if author_type == AuthorType.AGENT and not internal and ticket.first_response_at is None:
+        ticket.first_response_at = now
+        changed.append("first_response_at")
+    _touch(ticket, now, *changed)
+    _record_event(
+        ticket=ticket,
+        kind=EventKind.NOTE_ADDED if internal else EventKind.COMMENT_ADDED,
+        actor=actor,
+        at=now,
+        data={"commentId": str(comment.public_id)},
+    )
+    return comment
+
+
+@transaction.atomic
+def attachments_add(
+    *, ticket: Ticket, attachments: list[NewAttachment], actor: Actor, now: datetime | None = None
+) -> list[Attachment]:
+    now = now or timezone.now()
+    _lock(ticket)
+    _refuse_if_final(ticket)
+    rows = _store_attachments(ticket=ticket, attachments=attachments, actor=actor, at=now)
+    _touch(ticket, now)
+    for row in rows:
+        _record_event(
+            ticket=ticket,
+            kind=EventKind.ATTACHMENT_ADDED,
+            actor=actor,
+            at=now,
+            data={"attachmentId": str(row.public_id), "filename": row.filename},
+        )
+    return rows

@@ -1,0 +1,1 @@
+# Outbox deliveries and their attempts arrive with the webhooks issue.
