@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 
 from tickets.models import Ticket, TicketStatus
 
@@ -15,12 +16,12 @@ class AnyValuesField(forms.MultipleChoiceField):
 
 
 class RepeatableValueFilter(django_filters.MultipleChoiceFilter):
+    """Validates the values; TicketBatchFilter applies them (numbers OR references)."""
+
     field_class = AnyValuesField
 
     def filter(self, queryset, value):
-        if not value:
-            return queryset
-        return queryset.filter(**{f"{self.field_name}__in": value})
+        return queryset
 
 
 class TicketBatchFilter(django_filters.FilterSet):
@@ -32,6 +33,15 @@ class TicketBatchFilter(django_filters.FilterSet):
     class Meta:
         model = Ticket
         fields = ["ticketNumber", "channelReferenceId", "status", "updatedSince"]
+
+    def filter_queryset(self, queryset):
+        # "By ticket numbers or channel references": a ticket matching either list is answered.
+        queryset = super().filter_queryset(queryset)
+        numbers = self.form.cleaned_data.get("ticketNumber") or []
+        references = self.form.cleaned_data.get("channelReferenceId") or []
+        if numbers or references:
+            queryset = queryset.filter(Q(number__in=numbers) | Q(channel_reference_id__in=references))
+        return queryset
 
     def is_valid(self) -> bool:
         valid = super().is_valid()

@@ -46,7 +46,7 @@ class CustomerInputSerializer(serializers.Serializer):
     identifier = optional_text(64)
     branchCode = optional_text(10)
     department = optional_text(120)
-    preferredLanguage = EnumField(Language.values, required=False, allow_null=True)
+    preferredLanguage = EnumField(Language.choices, required=False, allow_null=True)
 
     def validate_branchCode(self, code):
         if not code:
@@ -101,7 +101,7 @@ class TicketMetadataInputSerializer(serializers.Serializer):
 class TicketInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=20000)
-    priority = EnumField(Priority.values, required=False, allow_null=True)
+    priority = EnumField(Priority.choices, required=False, allow_null=True)
     category = optional_text(64)
     metadata = TicketMetadataInputSerializer(required=False)
 
@@ -143,9 +143,9 @@ class IntegrationInputSerializer(serializers.Serializer):
 
 
 class TicketCreateRequestSerializer(serializers.Serializer):
-    channel = EnumField(Channel.values)
+    channel = EnumField(Channel.choices)
     channelReferenceId = optional_text(128)
-    serviceType = EnumField(ServiceType.values)
+    serviceType = EnumField(ServiceType.choices)
     customer = CustomerInputSerializer()
     ticket = TicketInputSerializer()
     attachments = attachment_list(required=False)
@@ -158,8 +158,11 @@ class TicketCreateRequestSerializer(serializers.Serializer):
         return data
 
 
+UPDATE_ACTIONS = ["ADD_COMMENT", "UPDATE_STATUS", "ADD_ATTACHMENT"]
+
+
 class TicketUpdateActionSerializer(serializers.Serializer):
-    action = EnumField(["ADD_COMMENT", "UPDATE_STATUS", "ADD_ATTACHMENT"])
+    action = EnumField(UPDATE_ACTIONS)
 
 
 class AddCommentRequestSerializer(TicketUpdateActionSerializer):
@@ -167,7 +170,7 @@ class AddCommentRequestSerializer(TicketUpdateActionSerializer):
 
 
 class UpdateStatusRequestSerializer(TicketUpdateActionSerializer):
-    status = EnumField(TicketStatus.values)
+    status = EnumField(TicketStatus.choices)
     comment = optional_text(1000, help_text="Why the partner changes the status; kept in the ticket's history.")
 
 
@@ -187,7 +190,7 @@ class BatchQuerySerializer(serializers.Serializer):
 
     ticketNumber = serializers.ListField(child=serializers.CharField(), required=False)
     channelReferenceId = serializers.ListField(child=serializers.CharField(), required=False)
-    status = serializers.ListField(child=EnumField(TicketStatus.values), required=False)
+    status = serializers.ListField(child=EnumField(TicketStatus.choices), required=False)
     updatedSince = serializers.DateTimeField(required=False)
 
 
@@ -258,11 +261,11 @@ class TicketStatusSerializer(serializers.Serializer):
 
     ticketNumber = serializers.CharField(source="number")
     ticketId = serializers.CharField(source="public_id")
-    channel = EnumField(Channel.values)
+    channel = EnumField(Channel.choices)
     channelReferenceId = serializers.CharField(source="channel_reference_id")
     title = serializers.CharField()
-    status = EnumField(TicketStatus.values)
-    priority = EnumField(Priority.values)
+    status = EnumField(TicketStatus.choices)
+    priority = EnumField(Priority.choices)
     createdAt = UtcDateTimeField(source="created_at")
     updatedAt = UtcDateTimeField(source="updated_at")
     resolvedAt = UtcDateTimeField(source="resolved_at", allow_null=True)
@@ -301,7 +304,7 @@ class TicketCreatedSerializer(serializers.Serializer):
     success = serializers.SerializerMethodField()
     ticketNumber = serializers.CharField(source="number")
     ticketId = serializers.CharField(source="public_id")
-    status = EnumField(TicketStatus.values)
+    status = EnumField(TicketStatus.choices)
     estimatedResolution = UtcDateTimeField(source="resolution_deadline")
     trackingUrl = serializers.SerializerMethodField()
     message = serializers.SerializerMethodField()
@@ -317,22 +320,17 @@ class TicketCreatedSerializer(serializers.Serializer):
         return "Ticket created successfully"
 
 
-class StatusChangeResultSerializer(serializers.Serializer):
-    previousStatus = EnumField(TicketStatus.values)
-    status = EnumField(TicketStatus.values)
-
-
 class TicketUpdateResultSerializer(serializers.Serializer):
     comment = CommentSerializer(required=False)
-    previousStatus = EnumField(TicketStatus.values, required=False)
-    status = EnumField(TicketStatus.values, required=False)
+    previousStatus = EnumField(TicketStatus.choices, required=False)
+    status = EnumField(TicketStatus.choices, required=False)
     attachments = AttachmentSerializer(many=True, required=False)
 
 
 class TicketUpdatedSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     ticketNumber = serializers.CharField()
-    action = EnumField(list(UPDATE_REQUEST_SERIALIZERS))
+    action = EnumField(UPDATE_ACTIONS)
     result = TicketUpdateResultSerializer()
     message = serializers.CharField()
 

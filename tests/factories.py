@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from apikeys import keys
 from apikeys.models import ApiKey, Partner, Permission
-from tickets.models import Branch, Customer, Service, Ticket, TicketStatus
+from tickets.models import Attachment, AuthorType, Branch, Comment, Customer, Service, Ticket, TicketStatus
 
 
 class PartnerFactory(factory.django.DjangoModelFactory):
@@ -81,3 +81,28 @@ class TicketFactory(factory.django.DjangoModelFactory):
     updated_at = factory.LazyAttribute(lambda o: o.created_at)
     response_deadline = factory.LazyAttribute(lambda o: o.created_at + timezone.timedelta(minutes=240))
     resolution_deadline = factory.LazyAttribute(lambda o: o.created_at + timezone.timedelta(minutes=1440))
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Comment
+
+    ticket = factory.SubFactory(TicketFactory)
+    body = factory.Sequence(lambda n: f"Reply number {n}")
+    author_type = AuthorType.AGENT
+    author_name = "Jane Tech"
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class AttachmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Attachment
+
+    ticket = factory.SubFactory(TicketFactory)
+    file = factory.django.FileField(filename="stored", data=b"%PDF-1.4 test")
+    filename = factory.Sequence(lambda n: f"document-{n}.pdf")
+    mime_type = "application/pdf"
+    size = 13
+    sha256 = "0" * 64
+    uploaded_by_type = AuthorType.CUSTOMER
+    uploaded_at = factory.LazyFunction(timezone.now)

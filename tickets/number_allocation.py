@@ -7,7 +7,6 @@ databases (the embedded SQLite) use a counter row; SQLite serialises writers any
 from datetime import datetime
 
 from django.db import IntegrityError, ProgrammingError, connection, transaction
-from django.db.models import F
 
 from tickets.models import TicketNumberCounter
 from tickets.numbering import format_number, numbering_year
@@ -41,10 +40,15 @@ def _next_from_postgres_sequence(year: int) -> int:
 
 
 def _next_from_counter_row(year: int) -> int:
-    with transaction.atomic():
-        TicketNumberCounter.objects.get_or_create(year=year)
-        TicketNumberCounter.objects.filter(year=year).update(last_value=F("last_value") + 1)
-        return TicketNumberCounter.objects.values_list("last_value", flat=True).get(year=year)
+    # One atomic upsert (SQLite 3.35+ and PostgreSQL both speak it): no read-then-write race.
+    table = connection.ops.quote_name(TicketNumberCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (year, last_value) VALUES (%s, 1) "  # noqa: S608 - the table name is ours
+            "ON CONFLICT (year) DO UPDATE SET last_value = last_value + 1 RETURNING last_value",
+            [year],
+        )
+        return cursor.fetchone()[0]
 
 
 def allocate_number(moment: datetime) -> str:

@@ -7,7 +7,7 @@ from tickets.models import Attachment, Comment, Ticket
 
 def _with_status_details(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """Everything the status answer shows, in a fixed number of queries."""
-    return tickets.select_related("service__support_group", "branch", "assignee").prefetch_related(
+    return tickets.select_related("service", "support_group", "branch", "assignee").prefetch_related(
         Prefetch(
             "comments",
             queryset=Comment.objects.filter(is_internal=False).order_by("created_at", "pk"),

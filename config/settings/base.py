@@ -127,11 +127,17 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/omnichannel",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "TicketStatus": "tickets.models.TicketStatus",
-        "Priority": "tickets.models.Priority",
-        "Channel": "tickets.models.Channel",
-        "ServiceType": "tickets.models.ServiceType",
+        "TicketStatusEnum": "tickets.models.TicketStatus",
+        "PriorityEnum": "tickets.models.Priority",
+        "ChannelEnum": "tickets.models.Channel",
+        "ServiceTypeEnum": "tickets.models.ServiceType",
+        "LanguageEnum": "tickets.models.Language",
+        "UpdateActionEnum": "omnichannel.serializers.UPDATE_ACTIONS",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "omnichannel.schema.spec_paths",
+    ],
 }
 
 # Celery: Redis in production and CI; with no REDIS_URL, kombu's filesystem transport,

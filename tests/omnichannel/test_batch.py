@@ -1,0 +1,134 @@
+import datetime
+
+from django.utils import timezone
+
+from tests.factories import AttachmentFactory, CommentFactory, PartnerFactory, TicketFactory
+
+URL = "/api/omnichannel/tickets"
+
+
+def numbers(response) -> list[str]:
+    return [result["ticketNumber"] for result in response.json()["results"]]
+
+
+def test_batch_by_ticket_numbers_answers_those_tickets(api_client, reference_data, partner):
+    wanted = TicketFactory.create_batch(3, partner=partner)
+    TicketFactory(partner=partner)  # not asked for
+
+    response = api_client.get(URL, {"ticketNumber": [t.number for t in wanted]})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["success"] is True
+    assert body["count"] == 3
+    assert body["next"] is None
+    assert body["previous"] is None
+    assert sorted(numbers(response)) == sorted(t.number for t in wanted)
+    assert set(body["results"][0]) >= {"ticketNumber", "status", "sla", "comments", "attachments", "lastComment"}
+
+
+def test_batch_by_channel_reference_id(api_client, reference_data, partner):
+    ticket = TicketFactory(partner=partner, channel_reference_id="WA-2024-001-XYZ")
+    TicketFactory(partner=partner, channel_reference_id="WA-OTHER")
+
+    response = api_client.get(URL, {"channelReferenceId": "WA-2024-001-XYZ"})
+
+    assert numbers(response) == [ticket.number]
+
+
+def test_batch_numbers_and_references_together_answer_both(api_client, reference_data, partner):
+    by_number = TicketFactory(partner=partner)
+    by_reference = TicketFactory(partner=partner, channel_reference_id="CHAT-7")
+    TicketFactory(partner=partner)
+
+    response = api_client.get(URL, {"ticketNumber": by_number.number, "channelReferenceId": "CHAT-7"})
+
+    assert sorted(numbers(response)) == sorted([by_number.number, by_reference.number])
+
+
+def test_batch_filters_by_status_and_updated_since(api_client, reference_data, partner):
+    now = timezone.now()
+    fresh_open = TicketFactory(partner=partner, status="OPEN", created_at=now)
+    TicketFactory(partner=partner, status="OPEN", created_at=now - datetime.timedelta(days=3))
+    TicketFactory(partner=partner, status="RESOLVED", created_at=now)
+    since = (now - datetime.timedelta(hours=1)).isoformat()
+
+    response = api_client.get(URL, {"status": "OPEN", "updatedSince": since})
+
+    assert numbers(response) == [fresh_open.number]
+
+
+def test_batch_never_returns_another_partners_tickets(api_client, reference_data, partner):
+    mine = TicketFactory(partner=partner, channel_reference_id="SHARED-REF")
+    theirs = TicketFactory(partner=PartnerFactory(code="OTHER"), channel_reference_id="SHARED-REF")
+
+    by_reference = api_client.get(URL, {"channelReferenceId": "SHARED-REF"})
+    by_number = api_client.get(URL, {"ticketNumber": [mine.number, theirs.number]})
+    everything = api_client.get(URL)
+
+    assert numbers(by_reference) == [mine.number]
+    assert numbers(by_number) == [mine.number]
+    assert numbers(everything) == [mine.number]
+
+
+def test_batch_refuses_more_than_100_values(api_client, reference_data):
+    response = api_client.get(URL, {"ticketNumber": [f"INC-2024-{i:04d}" for i in range(60)],
+                                    "channelReferenceId": [f"REF-{i}" for i in range(41)]})  # fmt: skip
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "success": False,
+        "error": "Validation failed",
+        "code": "validation_error",
+        "errors": {"query": "At most 100 ticketNumber and channelReferenceId values together; got 101."},
+    }
+
+
+def test_batch_accepts_exactly_100_values(api_client, reference_data, partner):
+    tickets = TicketFactory.create_batch(2, partner=partner)
+    values = [t.number for t in tickets] + [f"INC-2024-{i:04d}" for i in range(98)]
+
+    response = api_client.get(URL, {"ticketNumber": values})
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 2
+
+
+def test_batch_rejects_invalid_filters_with_the_field_named(api_client, reference_data):
+    bad_status = api_client.get(URL, {"status": "DONE"})
+    bad_date = api_client.get(URL, {"updatedSince": "yesterday"})
+
+    assert bad_status.status_code == 400
+    assert list(bad_status.json()["errors"]) == ["status"]
+    assert bad_date.status_code == 400
+    assert list(bad_date.json()["errors"]) == ["updatedSince"]
+
+
+def test_batch_paginates(api_client, reference_data, partner):
+    TicketFactory.create_batch(5, partner=partner)
+
+    first = api_client.get(URL, {"pageSize": 2})
+    last = api_client.get(URL, {"pageSize": 2, "page": 3})
+    beyond = api_client.get(URL, {"pageSize": 2, "page": 4})
+
+    assert first.json()["count"] == 5
+    assert len(first.json()["results"]) == 2
+    assert first.json()["next"] == "http://testserver/api/omnichannel/tickets?page=2&pageSize=2"
+    assert len(last.json()["results"]) == 1
+    assert last.json()["next"] is None
+    assert beyond.status_code == 404
+    assert beyond.json()["code"] == "not_found"
+
+
+def test_batch_of_100_tickets_query_count(api_client, reference_data, partner, django_assert_max_num_queries):
+    tickets = TicketFactory.create_batch(100, partner=partner)
+    for ticket in tickets[:10]:
+        CommentFactory.create_batch(3, ticket=ticket)
+        AttachmentFactory(ticket=ticket)
+
+    with django_assert_max_num_queries(8):
+        response = api_client.get(URL, {"ticketNumber": [t.number for t in tickets], "pageSize": 100})
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 100
+    assert len(response.json()["results"]) == 100
