@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from tests.payloads import JPEG_BYTES, attachment, create_body, minimal_body
 from tickets.models import Attachment, Customer, EventKind, Ticket, TicketEvent
 from tickets.tracking import tracking_token
-from tests.payloads import JPEG_BYTES, attachment, create_body, minimal_body
 
 URL = "/api/omnichannel/tickets"
 

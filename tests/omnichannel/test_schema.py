@@ -59,14 +59,14 @@ def test_successful_responses_match_the_schema(openapi, api_client, reference_da
             f"{TICKETS}/{number}", {"action": "ADD_ATTACHMENT", "attachments": [attachment()]}, format="json"
         ),
         200,
-    )  # noqa: E501
+    )
     check(openapi, api_client.get(f"{TICKETS}/{number}"), 200)
     check(openapi, api_client.get(TICKETS, {"ticketNumber": [number, "INC-2024-0404"], "status": "OPEN"}), 200)
     check(
         openapi,
         api_client.patch(f"{TICKETS}/{number}", {"action": "UPDATE_STATUS", "status": "CANCELLED"}, format="json"),
         200,
-    )  # noqa: E501
+    )
 
 
 def test_error_responses_match_the_schema(openapi, api_client, reference_data, partner, settings):
@@ -85,13 +85,13 @@ def test_error_responses_match_the_schema(openapi, api_client, reference_data, p
         openapi,
         api_client.patch(f"{TICKETS}/{theirs.number}", {"action": "ADD_COMMENT", "comment": "x"}, format="json"),
         404,
-    )  # noqa: E501
+    )
     check(
         openapi,
         api_client.patch(
             f"{TICKETS}/{resolved_closed.number}", {"action": "UPDATE_STATUS", "status": "OPEN"}, format="json"
         ),
         409,
-    )  # noqa: E501
+    )
     settings.OMNICHANNEL_MAX_BODY_BYTES = 100
     check(openapi, api_client.post(TICKETS, create_body(), format="json"), 413)

@@ -151,11 +151,9 @@ def test_invalid_update_bodies_are_400_and_change_nothing(api_client, reference_
 def test_add_attachment_stores_the_file(api_client, reference_data, partner):
     ticket = TicketFactory(partner=partner)
 
-    response = patch(
-        api_client,
-        ticket,
-        {"action": "ADD_ATTACHMENT", "attachments": [attachment(PDF_BYTES, filename="statement.pdf", mime_type="application/pdf")]},
-    )  # fmt: skip
+    statement = attachment(PDF_BYTES, filename="statement.pdf", mime_type="application/pdf")
+
+    response = patch(api_client, ticket, {"action": "ADD_ATTACHMENT", "attachments": [statement]})
 
     assert response.status_code == 200
     stored = Attachment.objects.get()
