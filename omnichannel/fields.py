@@ -8,8 +8,8 @@ from decimal import Decimal
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-E164_PHONE = RegexValidator(re.compile(r"^\+[1-9]\d{6,14}$"), "Phone must be in E.164 format, e.g. +6281234567890.")
-CURRENCY_CODE = RegexValidator(re.compile(r"^[A-Z]{3}$"), "Currency must be an ISO 4217 code such as IDR.")
+E164_PHONE = RegexValidator(re.compile(r"^\+[1-9][0-9]{6,14}\Z"), "Phone must be in E.164 format, e.g. +6281234567890.")
+CURRENCY_CODE = RegexValidator(re.compile(r"^[A-Z]{3}\Z"), "Currency must be an ISO 4217 code such as IDR.")
 
 
 class UtcDateTimeField(serializers.DateTimeField):

@@ -29,13 +29,19 @@ class BoundedJSONParser(parsers.JSONParser):
             raise RequestTooLarge(f"Request body is larger than {limit} bytes.")
         try:
             text = raw.decode((parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET)
-            return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+            return json.loads(text, parse_float=Decimal, parse_int=_parse_int, parse_constant=_refuse_constant)
         except UnicodeDecodeError:
             raise exceptions.ParseError("Request body is not valid UTF-8.") from None
         except RecursionError:
             raise exceptions.ParseError("Request body is nested too deeply.") from None
         except ValueError as exc:
             raise exceptions.ParseError(f"Malformed JSON: {exc}") from None
+
+
+def _parse_int(text: str) -> int | Decimal:
+    # Python refuses to convert integers of thousands of digits; as a Decimal the value
+    # reaches the field it was sent for, which names it in a clear error.
+    return int(text) if len(text) <= 100 else Decimal(text)
 
 
 def _refuse_constant(name: str):

@@ -314,7 +314,7 @@ class TicketCreatedSerializer(serializers.Serializer):
         return True
 
     def get_trackingUrl(self, ticket) -> str:
-        return tracking_url(ticket.number)
+        return tracking_url(number=ticket.number, public_id=ticket.public_id)
 
     def get_message(self, ticket) -> str:
         return "Ticket created successfully"

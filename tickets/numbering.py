@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-NUMBER_PATTERN = re.compile(r"^INC-(?P<year>\d{4})-(?P<seq>\d{4,})$")
+NUMBER_PATTERN = re.compile(r"INC-(?P<year>[0-9]{4})-(?P<seq>[0-9]{4,})")
 
 
 def format_number(year: int, sequence: int) -> str:
@@ -15,7 +15,7 @@ def format_number(year: int, sequence: int) -> str:
 
 
 def parse_number(number: str) -> tuple[int, int] | None:
-    match = NUMBER_PATTERN.match(number)
+    match = NUMBER_PATTERN.fullmatch(number)
     if match is None:
         return None
     return int(match["year"]), int(match["seq"])

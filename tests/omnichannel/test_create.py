@@ -36,7 +36,8 @@ def test_spec_create_example_answers_the_spec_success_body(api_client, reference
     assert body["estimatedResolution"] == ticket.resolution_deadline.astimezone(datetime.UTC).isoformat().replace(
         "+00:00", "Z"
     )
-    assert body["trackingUrl"] == f"http://127.0.0.1:8000/track/{ticket.number}/{tracking_token(ticket.number)}/"
+    token = tracking_token(number=ticket.number, public_id=ticket.public_id)
+    assert body["trackingUrl"] == f"http://127.0.0.1:8000/track/{ticket.number}/{token}/"
     assert body["metadata"]["createdAt"].endswith("Z")
 
 
