@@ -1,0 +1,84 @@
+import pytest
+from django.contrib.messages import get_messages
+
+from apikeys.models import ApiKey
+from tests.factories import ApiKeyFactory, PartnerFactory, TicketFactory, UserFactory
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    user = UserFactory(username="root", is_superuser=True)
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/tickets/ticket/",
+        "/admin/apikeys/partner/",
+        "/admin/apikeys/apikey/",
+        "/admin/tickets/service/",
+        "/admin/tickets/slapolicy/",
+        "/admin/tickets/customer/",
+    ],
+)
+def test_admin_lists_render(superuser_client, reference_data, url):
+    ticket = TicketFactory(title="Kartu tertelan")
+    ApiKeyFactory(partner=ticket.partner, name="WhatsApp gateway")
+
+    response = superuser_client.get(url)
+
+    assert response.status_code == 200
+
+
+def test_admin_ticket_list_shows_the_ticket(superuser_client, reference_data):
+    ticket = TicketFactory(title="Kartu tertelan")
+
+    response = superuser_client.get("/admin/tickets/ticket/")
+
+    assert ticket.number in response.content.decode()
+    assert "Kartu tertelan" in response.content.decode()
+
+
+def test_admin_ticket_page_renders_read_only(superuser_client, reference_data):
+    ticket = TicketFactory()
+
+    response = superuser_client.get(f"/admin/tickets/ticket/{ticket.pk}/change/")
+
+    assert response.status_code == 200
+    assert 'name="status"' not in response.content.decode()
+
+
+def test_admin_creates_a_key_and_shows_it_once(superuser_client):
+    partner = PartnerFactory(code="PORTAL")
+
+    response = superuser_client.post(
+        "/admin/apikeys/apikey/add/",
+        {
+            "partner": partner.pk,
+            "name": "Web portal",
+            "permissions": ["omnichannel:read"],
+            "allowed_networks_text": "10.0.0.0/8",
+        },
+        follow=True,
+    )
+
+    key = ApiKey.objects.get(name="Web portal")
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    shown = [m for m in messages if m.startswith("Copy this key now")]
+    assert len(shown) == 1
+    raw_key = shown[0].rsplit(" ", 1)[1]
+    assert raw_key.startswith(f"sdk_{key.prefix}_")
+    assert key.permissions == ["omnichannel:read"]
+    assert key.allowed_networks == ["10.0.0.0/8"]
+    assert raw_key not in str(ApiKey.objects.filter(pk=key.pk).values().get())
+
+
+def test_admin_revoke_action_revokes(superuser_client):
+    key = ApiKeyFactory()
+
+    superuser_client.post("/admin/apikeys/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
+
+    key.refresh_from_db()
+    assert key.revoked_at is not None
