@@ -20,6 +20,39 @@ class UtcDateTimeField(serializers.DateTimeField):
         super().__init__(**kwargs)
 
 
+def printable(value) -> str:
+    """A value safe to echo in an error: unpaired surrogates (which no UTF-8 answer can
+    carry) shown as escapes."""
+    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def holds_unstorable_text(value) -> bool:
+    """True when a string, or any key or value inside a JSON structure, has a NUL or an
+    unpaired surrogate: PostgreSQL can store neither in text or jsonb."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(holds_unstorable_text(key) or holds_unstorable_text(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(holds_unstorable_text(item) for item in value)
+    return False
+
+
+class StrictCharField(serializers.CharField):
+    """Text only: DRF's CharField would quietly turn 12345 into "12345"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class EnumField(serializers.ChoiceField):
     """A choice whose error names every allowed value."""
 
@@ -28,12 +61,22 @@ class EnumField(serializers.ChoiceField):
         allowed = ", ".join(str(value) for value in self.choices)
         self.error_messages["invalid_choice"] = f'"{{input}}" is not valid. Allowed values: {allowed}.'
 
+    def to_internal_value(self, data):
+        if data == "" and self.allow_blank:
+            return ""
+        try:
+            return self.choice_strings_to_values[str(data)]
+        except KeyError:
+            self.fail("invalid_choice", input=printable(data))
+
 
 class AmountField(serializers.DecimalField):
     """A positive IDR-style amount: a JSON number or a numeric string, never a float."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_digits", 18)
+        # 15 digits: up to 9,999,999,999,999.99, which SQLite (the embedded default, storing
+        # decimals as REAL) still holds exactly.
+        kwargs.setdefault("max_digits", 15)
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("min_value", Decimal("0.01"))
         # Passed in, not set afterwards: DRF builds the min-value validator's message in __init__.

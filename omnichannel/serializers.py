@@ -16,8 +16,10 @@ from omnichannel.fields import (
     AmountField,
     EnumField,
     StrictBooleanField,
+    StrictCharField,
     UtcDateTimeField,
     decode_base64,
+    holds_unstorable_text,
 )
 from omnichannel.validation import missing_service_fields
 from tickets import sla
@@ -33,7 +35,7 @@ MAX_BASE64_CHARS = (MAX_ATTACHMENT_BYTES + 2) // 3 * 4 + MAX_ATTACHMENT_BYTES //
 
 
 def optional_text(max_length: int, **kwargs) -> serializers.CharField:
-    return serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=max_length, **kwargs)
+    return StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=max_length, **kwargs)
 
 
 # ---------------------------------------------------------------- requests
@@ -86,9 +88,16 @@ class TicketMetadataInputSerializer(serializers.Serializer):
         child=serializers.CharField(allow_blank=True, max_length=2000), required=False, allow_empty=True
     )
 
+    def validate_customFields(self, fields: dict) -> dict:
+        if holds_unstorable_text(list(fields)):
+            raise serializers.ValidationError("Field names may not hold NUL or unpaired surrogate characters.")
+        return fields
+
     def to_internal_value(self, data):
         validated = super().to_internal_value(data)
         extra = {key: value for key, value in data.items() if key not in self.fields}
+        if holds_unstorable_text(extra):
+            raise serializers.ValidationError("Metadata may not hold NUL or unpaired surrogate characters.")
         try:
             size = len(json.dumps(extra, default=str))
         except (TypeError, ValueError, RecursionError):
@@ -99,18 +108,18 @@ class TicketMetadataInputSerializer(serializers.Serializer):
 
 
 class TicketInputSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=20000)
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=20000)
     priority = EnumField(Priority.choices, required=False, allow_null=True)
     category = optional_text(64)
     metadata = TicketMetadataInputSerializer(required=False)
 
 
 class AttachmentInputSerializer(serializers.Serializer):
-    filename = serializers.CharField(max_length=255)
-    mimeType = serializers.CharField(max_length=100)
+    filename = StrictCharField(max_length=255)
+    mimeType = StrictCharField(max_length=100)
     size = serializers.IntegerField(required=False, min_value=0, allow_null=True)
-    content = serializers.CharField(
+    content = StrictCharField(
         max_length=MAX_BASE64_CHARS,
         trim_whitespace=False,
         help_text=f"Base64 of the file; at most {MAX_ATTACHMENT_BYTES} bytes once decoded.",
@@ -166,7 +175,7 @@ class TicketUpdateActionSerializer(serializers.Serializer):
 
 
 class AddCommentRequestSerializer(TicketUpdateActionSerializer):
-    comment = serializers.CharField(max_length=10000)
+    comment = StrictCharField(max_length=10000)
 
 
 class UpdateStatusRequestSerializer(TicketUpdateActionSerializer):
