@@ -27,14 +27,6 @@ class Partner(models.Model):
         return f"{self.code} ({self.name})"
 
 
-class ApiKeyQuerySet(models.QuerySet):
-    def usable(self):
-        now = timezone.now()
-        return self.filter(revoked_at__isnull=True, partner__is_active=True).filter(
-            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
-        )
-
-
 class ApiKey(models.Model):
     """An API key. Only its SHA-256 is stored; the prefix identifies it in lists and logs."""
 
@@ -50,8 +42,6 @@ class ApiKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -194,15 +194,6 @@ UPDATE_REQUEST_SERIALIZERS = {
 }
 
 
-class BatchQuerySerializer(serializers.Serializer):
-    """Documents the batch query; django-filter (omnichannel/filters.py) applies it."""
-
-    ticketNumber = serializers.ListField(child=serializers.CharField(), required=False)
-    channelReferenceId = serializers.ListField(child=serializers.CharField(), required=False)
-    status = serializers.ListField(child=EnumField(TicketStatus.choices), required=False)
-    updatedSince = serializers.DateTimeField(required=False)
-
-
 # ---------------------------------------------------------------- responses
 
 

@@ -159,7 +159,6 @@ CELERY_TIMEZONE = TIME_ZONE
 
 # Partner API limits. Bodies are refused with 413 before they are parsed.
 OMNICHANNEL_MAX_BODY_BYTES = int(os.environ.get("OMNICHANNEL_MAX_BODY_BYTES", str(30 * 1024 * 1024)))
-OMNICHANNEL_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 OMNICHANNEL_MAX_ATTACHMENTS_PER_REQUEST = 10
 OMNICHANNEL_BATCH_MAX_VALUES = 100
 # How many reverse proxies in front of the app append to X-Forwarded-For; 0 trusts none
