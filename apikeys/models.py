@@ -39,6 +39,10 @@ class ApiKey(models.Model):
         default=list, blank=True, help_text="IP addresses or CIDR ranges; empty allows any address"
     )
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Requests per minute; empty uses the defaults (settings.OMNICHANNEL_RATE_LIMITS).
+    rate_limit_create = models.PositiveIntegerField(null=True, blank=True, help_text="Creates per minute")
+    rate_limit_read = models.PositiveIntegerField(null=True, blank=True, help_text="Status reads per minute")
+    rate_limit_update = models.PositiveIntegerField(null=True, blank=True, help_text="Updates per minute")
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apikeys.models import Permission
+from omnichannel import idempotency, throttling
 from omnichannel import serializers as s
 from omnichannel.errors import PartnerMismatch, TicketNotFound
 from omnichannel.filters import TicketBatchFilter
@@ -18,6 +19,20 @@ from tickets.actors import Actor
 from tickets.models import Ticket, TicketStatus
 
 ERROR = s.ErrorResponseSerializer
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Makes the write safe to retry for 24 hours: the same key and body answer the first "
+    "answer again (with `Idempotent-Replayed: true`); the same key with another body is a 409. "
+    "On create, `integration.requestId` does the same and takes precedence.",
+)
+RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": "Requests allowed per minute for this key and kind of call.",
+    "X-RateLimit-Remaining": "Requests left in the current minute.",
+    "X-RateLimit-Reset": "Seconds until the current minute's window ends.",
+}
 COMMON_ERRORS = {
     401: OpenApiResponse(ERROR, description="Missing, unknown, revoked or expired API key."),
     403: OpenApiResponse(
@@ -25,11 +40,44 @@ COMMON_ERRORS = {
     ),
     413: OpenApiResponse(ERROR, description="Request body too large."),
     415: OpenApiResponse(ERROR, description="Content-Type is not application/json."),
+    429: OpenApiResponse(ERROR, description="Rate limit exceeded; `Retry-After` says when to retry."),
     500: OpenApiResponse(ERROR, description="Unexpected error; nothing was changed."),
 }
 
 
-class TicketCollectionView(APIView):
+class PartnerApiView(APIView):
+    """Counts every authorised call against the key's rate limit and reports it in the
+    X-RateLimit-* headers, on errors as well as on successes."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication and permissions first
+        usage = throttling.consume(api_key=request.auth, method=request.method, request=request)
+        request.rate_limit_usage = usage
+        if usage is not None and usage.exceeded:
+            raise throttling.RateLimited(usage)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        usage = getattr(request, "rate_limit_usage", None)
+        if usage is not None:
+            for header, value in usage.headers().items():
+                response[header] = value
+        return response
+
+    def run_idempotently(self, request, key: str | None, write) -> Response:
+        if key is None:
+            return write()
+        digest = idempotency.fingerprint(method=request.method, path=request.path, body=request.data)
+        return idempotency.run_once(partner=request.user.partner, key=key, digest=digest, write=write)
+
+
+def _request_id(data) -> str | None:
+    integration = data.get("integration") if isinstance(data, dict) else None
+    request_id = integration.get("requestId") if isinstance(integration, dict) else None
+    return request_id if isinstance(request_id, str) and request_id.strip() else None
+
+
+class TicketCollectionView(PartnerApiView):
     """POST opens a ticket; GET answers the status of several."""
 
     required_permissions = {"POST": Permission.CREATE, "GET": Permission.READ}
@@ -38,14 +86,27 @@ class TicketCollectionView(APIView):
         operation_id="createTicket",
         summary="Create a ticket",
         request=s.TicketCreateRequestSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             201: s.TicketCreatedSerializer,
+            409: OpenApiResponse(
+                ERROR, description="The idempotency key was used with another request, or is still in flight."
+            ),
             400: OpenApiResponse(ERROR, description="Validation failed; `errors` names each field by dotted path."),
             **COMMON_ERRORS,
             503: OpenApiResponse(ERROR, description="The service type is not configured yet."),
         },
     )
     def post(self, request):
+        request_id = _request_id(request.data)
+        header_key = idempotency.header_key(request)
+        if request_id is not None:
+            key = f"requestId:{request_id}"
+        else:
+            key = f"header:{header_key}" if header_key is not None else None
+        return self.run_idempotently(request, key, lambda: self._create(request))
+
+    def _create(self, request) -> Response:
         partner = request.user.partner
         serializer = s.TicketCreateRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -105,7 +166,7 @@ class TicketCollectionView(APIView):
         return paginator.get_paginated_response(s.TicketStatusSerializer(page, many=True).data)
 
 
-class TicketDetailView(APIView):
+class TicketDetailView(PartnerApiView):
     """GET answers one ticket's status; PATCH comments on it, changes its status or attaches files."""
 
     required_permissions = {"GET": Permission.READ, "PATCH": Permission.UPDATE}
@@ -138,6 +199,7 @@ class TicketDetailView(APIView):
             serializers=list(s.UPDATE_REQUEST_SERIALIZERS.values()),
             resource_type_field_name="action",
         ),
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             200: s.TicketUpdatedSerializer,
             400: OpenApiResponse(ERROR, description="Validation failed."),
@@ -149,6 +211,11 @@ class TicketDetailView(APIView):
         },
     )
     def patch(self, request, ticket_number: str):
+        header_key = idempotency.header_key(request)
+        key = f"header:{header_key}" if header_key is not None else None
+        return self.run_idempotently(request, key, lambda: self._update(request, ticket_number))
+
+    def _update(self, request, ticket_number: str) -> Response:
         ticket = self._ticket(request, ticket_number, with_details=False)
         action_serializer = s.TicketUpdateActionSerializer(data=request.data)
         action_serializer.is_valid(raise_exception=True)

@@ -115,23 +115,30 @@ def customer_upsert(*, data: CustomerData) -> Customer:
     sent = {key: value for key, value in values.items() if value}
     if not data.identifier:
         return Customer.objects.create(**sent)
-    customer, created = Customer.objects.get_or_create(identifier=data.identifier, defaults=sent)
-    changed = {key: value for key, value in sent.items() if getattr(customer, key) != value}
-    if not created and changed:
-        for key, value in changed.items():
-            setattr(customer, key, value)
-        customer.save(update_fields=[*changed, "updated_at"])
+    # One INSERT ... ON CONFLICT DO UPDATE: concurrent tickets for a new customer neither
+    # collide nor wait, and only what this ticket sent overwrites what was known.
+    (customer,) = Customer.objects.bulk_create(
+        [Customer(identifier=data.identifier, **sent)],
+        update_conflicts=True,
+        unique_fields=["identifier"],
+        update_fields=[*sent, "updated_at"],
+    )
     return customer
 
 
-def _sla_targets(service: Service, priority: str) -> tuple[int, int]:
+def _service_and_targets(service_type: str, priority: str) -> tuple[Service, int, int]:
     policy = (
-        SlaPolicy.objects.filter(service=service, priority=priority)
-        .values_list("response_minutes", "resolution_minutes")
+        SlaPolicy.objects.select_related("service__support_group")
+        .filter(service__service_type=service_type, priority=priority)
         .first()
     )
+    if policy is not None:
+        return policy.service, policy.response_minutes, policy.resolution_minutes
+    service = Service.objects.select_related("support_group").filter(service_type=service_type).first()
+    if service is None:
+        raise ServiceNotConfigured(service_type=service_type)
     # An admin who deleted a policy gets DESIGN.md's default rather than a refused ticket.
-    return policy or sla.DEFAULT_TARGETS[priority]
+    return service, *sla.DEFAULT_TARGETS[priority]
 
 
 def _store_attachments(
@@ -159,10 +166,8 @@ def _store_attachments(
 
 @transaction.atomic
 def ticket_create(*, partner, api_key, draft: TicketDraft, now: datetime | None = None) -> Ticket:
-    now = now or timezone.now()
-    service = Service.objects.select_related("support_group").filter(service_type=draft.service_type).first()
-    if service is None:
-        raise ServiceNotConfigured(service_type=draft.service_type)
+    """Open a ticket. Its number and creation time are drawn together (see
+    number_allocation), so numbers increase with creation time."""
     priority = compute_priority(
         PriorityInput(
             service_type=draft.service_type,
@@ -174,13 +179,14 @@ def ticket_create(*, partner, api_key, draft: TicketDraft, now: datetime | None 
         ),
         rates_to_idr={code: Decimal(rate) for code, rate in settings.CURRENCY_RATES_TO_IDR.items()},
     )
-    response_minutes, resolution_minutes = _sla_targets(service, priority)
+    service, response_minutes, resolution_minutes = _service_and_targets(draft.service_type, priority)
+    number, now = number_allocation.allocate_number(now)
     deadlines = sla.compute_deadlines(
         start=now, response_minutes=response_minutes, resolution_minutes=resolution_minutes
     )
     customer = customer_upsert(data=draft.customer)
     ticket = Ticket.objects.create(
-        number=number_allocation.allocate_number(now),
+        number=number,
         public_id=_public_id(),
         partner=partner,
         api_key=api_key,

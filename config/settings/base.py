@@ -178,3 +178,18 @@ LOGGING = {
 }
 # Django's own cap on request.body, kept in line with the partner API's.
 DATA_UPLOAD_MAX_MEMORY_SIZE = OMNICHANNEL_MAX_BODY_BYTES
+
+# Idempotency (omnichannel/idempotency.py): records live 24 hours; a duplicate waits this
+# long for the first request before answering 409 with Retry-After; an in-flight record
+# older than the timeout belongs to a request that died and is taken over.
+IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
+IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "5"))
+IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECONDS = 120
+
+# Requests per minute per API key; an API key's own rate_limit_* fields override these.
+OMNICHANNEL_RATE_LIMITS = {"create": 100, "read": 500, "update": 200}
+RATELIMIT_CACHE_PREFIX = "rl:"
+
+CELERY_BEAT_SCHEDULE = {
+    "purge-idempotency-records": {"task": "omnichannel.tasks.purge_idempotency_records", "schedule": 60 * 60},
+}

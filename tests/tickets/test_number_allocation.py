@@ -3,7 +3,13 @@ PostgreSQL. Far-future years keep these counts clear of any ticket another test 
 
 from datetime import UTC, datetime
 
-from tickets.number_allocation import allocate_number
+from tickets import number_allocation
+
+
+def allocate_number(moment: datetime) -> str:
+    number, allocated_at = number_allocation.allocate_number(moment)
+    assert allocated_at == moment  # a given moment is kept
+    return number
 
 
 def _moment(year: int, month: int = 6, day: int = 15) -> datetime:
@@ -44,3 +50,13 @@ def test_the_year_is_taken_in_makassar_time(db):
     # 16:00 UTC on 31 December is midnight in Manado: the ticket belongs to the new year.
     assert allocate_number(datetime(2096, 12, 31, 16, 0, tzinfo=UTC)) == "INC-2097-0001"
     assert allocate_number(datetime(2096, 12, 31, 15, 59, 59, tzinfo=UTC)) == "INC-2096-0001"
+
+
+def test_without_a_moment_the_creation_time_is_read_at_allocation(db):
+    before = datetime.now(UTC)
+
+    first_number, first_at = number_allocation.allocate_number()
+    second_number, second_at = number_allocation.allocate_number()
+
+    assert before <= first_at <= second_at <= datetime.now(UTC)
+    assert int(second_number.rsplit("-", 1)[1]) == int(first_number.rsplit("-", 1)[1]) + 1
