@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django_ratelimit.core import get_usage
-from rest_framework import exceptions
+from rest_framework import exceptions, status
 
 logger = logging.getLogger("omnichannel.throttling")
 
@@ -29,16 +29,15 @@ class Usage:
         }
 
 
-class RateLimited(exceptions.Throttled):
+class RateLimited(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_detail = "Rate limit exceeded."
     default_code = "rate_limited"
 
     def __init__(self, usage: Usage):
         self.usage = usage
-        super().__init__(
-            wait=usage.reset_seconds,
-            detail=f"Rate limit of {usage.limit} requests per minute exceeded; retry in {usage.reset_seconds} s.",
-        )
+        self.wait = usage.reset_seconds  # DRF's handler turns `wait` into Retry-After
+        super().__init__(f"Rate limit of {usage.limit} requests per minute exceeded; retry in {usage.reset_seconds} s.")
 
 
 def limit_for(api_key, kind: str) -> int:
