@@ -6,6 +6,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.factories import ApiKeyFactory, PartnerFactory
+from tests.live_server import gunicorn_server  # noqa: F401 - a fixture for the concurrency tests
 
 
 @pytest.fixture(scope="session", autouse=True)
