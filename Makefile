@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format clean bench
 
 install: $(INSTALLED)
 
@@ -21,6 +21,11 @@ run: install
 ## test: the whole suite (SQLite by default; DATABASE_URL / REDIS_URL select real services)
 test: install
 	$(BIN)/pytest
+
+## bench: load benchmark on PostgreSQL and Redis (gunicorn, Celery worker, wrk); prints a table
+bench: install
+	@command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python bench/run.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -42,6 +42,16 @@ def validate_networks(networks: list[str]) -> list[str]:
         raise InvalidKeySettings(f"Invalid IP address or CIDR range: {exc}") from exc
 
 
+RATE_LIMIT_KINDS = ("create", "read", "update")
+
+
+def validate_rate_limits(limits: dict[str, int]) -> dict[str, int]:
+    unknown = set(limits) - set(RATE_LIMIT_KINDS)
+    if unknown or any(not isinstance(v, int) or v < 1 for v in limits.values()):
+        raise InvalidKeySettings(f"Rate limits are positive requests per minute for {', '.join(RATE_LIMIT_KINDS)}.")
+    return limits
+
+
 @transaction.atomic
 def api_key_create(
     *,
@@ -52,6 +62,7 @@ def api_key_create(
     webhook_url: str | None = None,
     expires_at: datetime | None = None,
     allowed_networks: list[str] | None = None,
+    rate_limits: dict[str, int] | None = None,
 ) -> IssuedKey:
     """Create a key, and the partner with its webhook secret when it does not exist yet."""
     permissions = validate_permissions(permissions)
@@ -74,6 +85,7 @@ def api_key_create(
         permissions=permissions,
         allowed_networks=networks,
         expires_at=expires_at,
+        **{f"rate_limit_{kind}": limit for kind, limit in validate_rate_limits(rate_limits or {}).items()},
     )
     return IssuedKey(api_key=api_key, raw_key=new_key.raw, webhook_secret=new_secret)
 

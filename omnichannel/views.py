@@ -12,6 +12,7 @@ from apikeys.models import Permission
 from omnichannel import idempotency, throttling
 from omnichannel import serializers as s
 from omnichannel.errors import PartnerMismatch, TicketNotFound
+from omnichannel.fields import holds_unstorable_text
 from omnichannel.filters import TicketBatchFilter
 from omnichannel.pagination import BatchPagination
 from tickets import selectors, services
@@ -72,9 +73,12 @@ class PartnerApiView(APIView):
 
 
 def _request_id(data) -> str | None:
+    """integration.requestId when it can be a key; anything else is left to validation."""
     integration = data.get("integration") if isinstance(data, dict) else None
     request_id = integration.get("requestId") if isinstance(integration, dict) else None
-    return request_id if isinstance(request_id, str) and request_id.strip() else None
+    if not isinstance(request_id, str) or not request_id.strip() or len(request_id) > 128:
+        return None
+    return None if holds_unstorable_text(request_id) else request_id
 
 
 class TicketCollectionView(PartnerApiView):

@@ -220,3 +220,23 @@ def test_revoke_unknown_key_is_an_error(api_key, ident):
 
     api_key.refresh_from_db()
     assert api_key.revoked_at is None
+
+
+def test_create_api_key_stores_rate_limit_overrides(db):
+    out = StringIO()
+
+    call_command(
+        "create_api_key", "--partner", "BENCH", "--name", "bench", "--rate-limits", "create=1000,update=50", "--json",
+        stdout=out,
+    )  # fmt: skip
+
+    key = ApiKey.objects.get(pk=json.loads(out.getvalue())["id"])
+    assert (key.rate_limit_create, key.rate_limit_read, key.rate_limit_update) == (1000, None, 50)
+
+
+@pytest.mark.parametrize("limits", ["create=0", "delete=5", "create=many", "create"])
+def test_create_api_key_refuses_bad_rate_limits(db, limits):
+    with pytest.raises(CommandError):
+        call_command("create_api_key", "--partner", "BENCH", "--name", "bench", "--rate-limits", limits)
+
+    assert ApiKey.objects.count() == 0

@@ -169,3 +169,12 @@ def test_purge_removes_only_expired_records(api_client, reference_data):
     IdempotencyRecord.objects.update(expires_at=timezone.now())
     assert purge_idempotency_records() == 1
     assert IdempotencyRecord.objects.count() == 0
+
+
+def test_a_request_id_that_cannot_be_a_key_is_a_validation_error_not_a_key(api_client, reference_data):
+    # NUL cannot be stored by PostgreSQL; the id must be refused by validation, never reach the key table
+    response = api_client.post(URL, with_request_id("REQ\x00NUL"), format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["integration.requestId"]
+    assert IdempotencyRecord.objects.count() == 0

@@ -6,6 +6,16 @@ from django.utils.dateparse import parse_datetime
 from apikeys.services import InvalidKeySettings, api_key_create
 
 
+def parse_rate_limits(text: str) -> dict[str, int]:
+    limits = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        kind, _, value = item.partition("=")
+        if not value.strip().isdigit():
+            raise InvalidKeySettings(f"Rate limit {item!r} is not kind=number.")
+        limits[kind.strip()] = int(value)
+    return limits
+
+
 class Command(BaseCommand):
     help = "Create an API key for a partner (created if new) and print the raw key once."
 
@@ -21,6 +31,11 @@ class Command(BaseCommand):
         parser.add_argument("--webhook-url", help="The partner's default webhook URL")
         parser.add_argument("--expires-at", help="ISO-8601 date-time after which the key stops working")
         parser.add_argument("--allow", default="", help="Comma-separated IPs or CIDR ranges the key may be used from")
+        parser.add_argument(
+            "--rate-limits",
+            default="",
+            help="Per-minute overrides, e.g. create=1000,read=5000,update=2000 (default: the desk's limits)",
+        )
         parser.add_argument("--json", action="store_true", help="Print exactly one JSON object on stdout")
 
     def handle(self, *args, **options):
@@ -30,6 +45,7 @@ class Command(BaseCommand):
             if expires_at is None or expires_at.tzinfo is None:
                 raise CommandError("--expires-at must be an ISO-8601 date-time with a time zone.")
         try:
+            rate_limits = parse_rate_limits(options["rate_limits"])
             issued = api_key_create(
                 partner_code=options["partner"],
                 partner_name=options["partner_name"],
@@ -38,6 +54,7 @@ class Command(BaseCommand):
                 webhook_url=options["webhook_url"],
                 expires_at=expires_at,
                 allowed_networks=options["allow"].split(","),
+                rate_limits=rate_limits,
             )
         except InvalidKeySettings as exc:
             raise CommandError(str(exc)) from exc

@@ -1,0 +1,21 @@
+-- Shared by the bench scripts: the API key and the ticket numbers come from the
+-- environment and a file that bench/run.py writes.
+local common = {}
+
+common.key = os.getenv("BENCH_KEY")
+
+function common.read_numbers()
+  local numbers = {}
+  for line in io.lines(os.getenv("BENCH_NUMBERS_FILE")) do
+    numbers[#numbers + 1] = line
+  end
+  return numbers
+end
+
+local thread_counter = 0
+function common.number_threads(thread)
+  thread_counter = thread_counter + 1
+  thread:set("thread_id", thread_counter)
+end
+
+return common
