@@ -10,9 +10,13 @@ init = function()
   math.randomseed(thread_id * 15485863)
 end
 
+local counter = 0
+local run = os.getenv("BENCH_RUN_ID")
+
 request = function()
+  counter = counter + 1
   local number = numbers[math.random(#numbers)]
   return wrk.format("PATCH", "/api/omnichannel/tickets/" .. number,
     {["X-API-Key"] = common.key, ["Content-Type"] = "application/json"},
-    '{"action":"ADD_COMMENT","comment":"Customer asks for an update"}')
+    string.format('{"action":"ADD_COMMENT","comment":"Any update? BENCH-%s-%d-%d"}', run, thread_id, counter))
 end

@@ -4,20 +4,24 @@ A create carrying `integration.requestId`, or any write carrying an `Idempotency
 header, runs at most once per (partner, key) for 24 hours:
 - same key, same body: the original status and body again, with `Idempotent-Replayed: true`;
 - same key, another body (or another path): 409 `idempotency_key_reused`;
-- same key while the first is still running: wait for it (a few seconds), then answer as
-  above, or 409 `request_in_progress` with `Retry-After`.
-Only successful (2xx) answers are kept: a request that failed may be retried with the same
-key once it is corrected. The unique constraint on (partner, key) is what makes a
-concurrent duplicate lose; the answer is stored in the write's own transaction."""
+- same key while the first is still running: it waits for the first to finish (up to
+  IDEMPOTENCY_WAIT_SECONDS), then answers as above, or 409 `request_in_progress` with
+  `Retry-After`.
+
+How: the write runs in one transaction that starts by inserting the (partner, key) record
+and ends by storing the answer in it. The unique constraint makes a concurrent duplicate's
+insert wait on the first transaction's uncommitted row (a database lock, no polling):
+when the first commits, the duplicate finds the stored answer; when it fails and rolls
+back, the record vanishes with it and the duplicate does the work. Only successful (2xx)
+answers are kept, so a corrected request may reuse the key, and a crash leaves nothing."""
 
 import hashlib
 import json
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -40,7 +44,7 @@ class RequestInProgress(exceptions.APIException):
     default_detail = "A request with this idempotency key is still being processed; retry shortly."
     default_code = "request_in_progress"
 
-    def __init__(self, retry_after: int):
+    def __init__(self, retry_after: int = 1):
         super().__init__()
         self.wait = retry_after  # DRF's handler turns `wait` into Retry-After
 
@@ -63,18 +67,10 @@ def header_key(request) -> str | None:
     return value
 
 
-def _claim(*, partner, key: str, digest: str) -> IdempotencyRecord | None:
-    """Insert the in-flight record; None when another request holds the key. One
-    INSERT ... ON CONFLICT DO NOTHING: the loser of a race learns it without an error that
-    would abort a surrounding transaction."""
+def _claim(*, partner, key: str, digest: str) -> int | None:
+    """Insert the record; its id, or None when a committed record holds the key. While
+    another transaction holds an uncommitted record for the key, this waits for it."""
     now = timezone.now()
-    record = IdempotencyRecord(
-        partner=partner,
-        key=key,
-        fingerprint=digest,
-        created_at=now,
-        expires_at=now + timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS),
-    )
     table = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -84,67 +80,52 @@ def _claim(*, partner, key: str, digest: str) -> IdempotencyRecord | None:
                 partner.pk,
                 key,
                 digest,
-                connection.ops.adapt_datetimefield_value(record.created_at),
-                connection.ops.adapt_datetimefield_value(record.expires_at),
+                connection.ops.adapt_datetimefield_value(now),
+                connection.ops.adapt_datetimefield_value(now + timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)),
             ],
         )
         row = cursor.fetchone()
-    if row is None:
-        return None
-    record.pk = row[0]
-    return record
+    return None if row is None else row[0]
 
 
-def _replay(record: IdempotencyRecord) -> Response:
-    return Response(record.response_body, status=record.status_code, headers={REPLAY_HEADER: "true"})
+def _bound_the_wait() -> None:
+    if connection.vendor == "postgresql":
+        milliseconds = int(settings.IDEMPOTENCY_WAIT_SECONDS * 1000)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = {milliseconds}")
 
 
-def _existing_answer(*, partner, key: str, digest: str) -> Response | None:
-    """The stored answer for a key another request holds, waiting while that one runs.
-    None when the key turned out to be free (expired, abandoned, or its request failed)."""
-    deadline = time.monotonic() + settings.IDEMPOTENCY_WAIT_SECONDS
-    while True:
-        record = IdempotencyRecord.objects.filter(partner=partner, key=key).first()
-        now = timezone.now()
-        if record is None:
-            return None
-        stale = now - record.created_at > timedelta(seconds=settings.IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECONDS)
-        if record.expires_at <= now or (record.status_code is None and stale):
-            # Expired, or its request died without an answer: free it for this one.
-            IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at).delete()
-            return None
-        if record.fingerprint != digest:
-            raise IdempotencyKeyReused()
-        if record.status_code is not None:
-            return _replay(record)
-        if time.monotonic() >= deadline:
-            raise RequestInProgress(retry_after=1)
-        time.sleep(0.05)
+def _is_lock_wait_timeout(error: OperationalError) -> bool:
+    cause = error.__cause__
+    return getattr(cause, "sqlstate", None) == "55P03" or "database is locked" in str(error)
 
 
 def run_once(*, partner, key: str, digest: str, write: Callable[[], Response]) -> Response:
-    """Run `write` (which must raise or return a Response) at most once for this key."""
-    for _ in range(3):
-        record = _claim(partner=partner, key=key, digest=digest)
-        if record is None:
-            answer = _existing_answer(partner=partner, key=key, digest=digest)
-            if answer is not None:
-                return answer
-            continue  # the key was freed: claim it again
-        try:
-            with transaction.atomic():
-                response = write()
-                if status.is_success(response.status_code):
-                    record.status_code = response.status_code
-                    record.response_body = response.data
-                    record.save(update_fields=["status_code", "response_body"])
-                    return response
-        except BaseException:
-            record.delete()
-            raise
-        record.delete()
-        return response
-    raise RequestInProgress(retry_after=1)
+    """Run `write` (which raises, or returns a Response) at most once for this key."""
+    try:
+        with transaction.atomic():
+            _bound_the_wait()
+            record_id = _claim(partner=partner, key=key, digest=digest)
+            if record_id is None:
+                record = IdempotencyRecord.objects.get(partner=partner, key=key)
+                if record.expires_at > timezone.now():
+                    if record.fingerprint != digest:
+                        raise IdempotencyKeyReused()
+                    return Response(record.response_body, status=record.status_code, headers={REPLAY_HEADER: "true"})
+                record.delete()  # past its 24 hours: the key is free again
+                record_id = _claim(partner=partner, key=key, digest=digest)
+            response = write()
+            if status.is_success(response.status_code):
+                IdempotencyRecord.objects.filter(pk=record_id).update(
+                    status_code=response.status_code, response_body=response.data
+                )
+            else:
+                transaction.set_rollback(True)  # keep no record of a request that did not succeed
+            return response
+    except OperationalError as error:
+        if _is_lock_wait_timeout(error):
+            raise RequestInProgress(retry_after=1) from None
+        raise
 
 
 def purge_expired() -> int:

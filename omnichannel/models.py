@@ -4,9 +4,9 @@ from django.db import models
 class IdempotencyRecord(models.Model):
     """One write a partner asked for under an idempotency key, and the answer it got.
 
-    The row is claimed (inserted, committed) before the write runs; while `status_code`
-    is empty the write is in flight. The answer is stored in the same transaction as the
-    write, so a crash leaves either both or neither."""
+    Inserted at the start of the write's transaction and completed at its end, so a
+    committed record always holds the answer of a write that happened (see
+    omnichannel/idempotency.py)."""
 
     partner = models.ForeignKey("apikeys.Partner", on_delete=models.CASCADE, related_name="+")
     # "requestId:<integration.requestId>" or "header:<Idempotency-Key>"

@@ -180,11 +180,9 @@ LOGGING = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = OMNICHANNEL_MAX_BODY_BYTES
 
 # Idempotency (omnichannel/idempotency.py): records live 24 hours; a duplicate waits this
-# long for the first request before answering 409 with Retry-After; an in-flight record
-# older than the timeout belongs to a request that died and is taken over.
+# long for the first request to finish before answering 409 with Retry-After.
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "5"))
-IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECONDS = 120
 
 # Requests per minute per API key; an API key's own rate_limit_* fields override these.
 OMNICHANNEL_RATE_LIMITS = {"create": 100, "read": 500, "update": 200}

@@ -1,13 +1,19 @@
 """Concurrency against a real server: gunicorn with two worker processes on PostgreSQL and
 Redis, driven by concurrent clients (threads, and separate processes)."""
 
+import datetime
 import multiprocessing
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import django_ratelimit.core
 import requests
+from django.db import connections, transaction
+from django.utils import timezone
+from rest_framework.test import APIClient
 
+from omnichannel.models import IdempotencyRecord
 from tests.factories import ApiKeyFactory, PartnerFactory
 from tests.http_clients import create_many
 from tests.live_server import needs_real_services
@@ -62,6 +68,46 @@ def test_two_hundred_creates_from_four_processes_get_distinct_numbers_in_creatio
     assert set(stored) == numbers
     sequences = [int(number.rsplit("-", 1)[1]) for number in stored]
     assert sequences == sorted(sequences)  # numbers increase with creation time
+
+
+def test_a_duplicate_waits_for_the_first_then_gets_409_with_retry_after(transactional_db, reference_data, settings):
+    # given: another transaction has claimed the key and is still working
+    settings.IDEMPOTENCY_WAIT_SECONDS = 0.5
+    api_key = ApiKeyFactory(partner=PartnerFactory(code="PARTNER001"))
+    body = minimal_body(integration={"requestId": "REQ-SLOW"})
+    claimed, release = threading.Event(), threading.Event()
+
+    def first_request_in_flight():
+        try:
+            with transaction.atomic():
+                IdempotencyRecord.objects.create(
+                    partner=api_key.partner, key="requestId:REQ-SLOW", fingerprint="x" * 64,
+                    created_at=timezone.now(), expires_at=timezone.now() + datetime.timedelta(hours=24),
+                )  # fmt: skip
+                claimed.set()
+                release.wait(30)
+                transaction.set_rollback(True)  # the first request fails
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=first_request_in_flight)
+    first.start()
+    claimed.wait(10)
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=api_key.raw_key)
+
+    # when
+    waited = client.post(TICKETS, body, format="json")
+    release.set()
+    first.join(30)
+    retried = client.post(TICKETS, body, format="json")
+
+    # then
+    assert waited.status_code == 409
+    assert waited.json()["code"] == "request_in_progress"
+    assert waited["Retry-After"] == "1"
+    assert retried.status_code == 201  # the first failed and left nothing: the retry does the work
+    assert Ticket.objects.count() == 1
 
 
 def _key_with_a_long_window(partner, **fields):

@@ -7,7 +7,6 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from omnichannel import idempotency
 from omnichannel.models import IdempotencyRecord
 from omnichannel.tasks import purge_idempotency_records
 from tests.factories import ApiKeyFactory, PartnerFactory, TicketFactory
@@ -128,31 +127,6 @@ def test_malformed_idempotency_key_is_a_validation_error(api_client, reference_d
 
     assert response.status_code == 400
     assert response.json()["errors"] == {"Idempotency-Key": "Must be 1 to 255 printable ASCII characters."}
-    assert Ticket.objects.count() == 0
-
-
-def test_a_duplicate_of_a_request_still_in_flight_gets_409_with_retry_after(
-    api_client, reference_data, partner, settings
-):
-    # given: a first request that claimed the key and has not answered yet
-    settings.IDEMPOTENCY_WAIT_SECONDS = 0.2
-    body = with_request_id("REQ-SLOW")
-    digest = idempotency.fingerprint(method="POST", path=URL, body=body)
-    IdempotencyRecord.objects.create(
-        partner=partner,
-        key="requestId:REQ-SLOW",
-        fingerprint=digest,
-        created_at=timezone.now(),
-        expires_at=timezone.now() + datetime.timedelta(hours=24),
-    )
-
-    # when
-    response = api_client.post(URL, body, format="json")
-
-    # then
-    assert response.status_code == 409
-    assert response.json()["code"] == "request_in_progress"
-    assert response["Retry-After"] == "1"
     assert Ticket.objects.count() == 0
 
 
