@@ -157,7 +157,10 @@ def wrk(script: str, seconds: int, extra_env: dict) -> dict:
     output = subprocess.run(
         command, cwd=ROOT, env={**os.environ, **extra_env}, check=True, capture_output=True, text=True
     ).stdout
-    return parse_wrk(output)
+    try:
+        return parse_wrk(output)
+    except (AttributeError, ValueError):
+        raise SystemExit(f"Could not read wrk's output for {script}:\n{output}") from None
 
 
 def _milliseconds(text: str) -> float:

@@ -18,14 +18,33 @@ def manage(*args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, check=True)
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt  # the same clean-up as Ctrl-C
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop)
     for folder in ("var", "var/media", "var/celery/queue", "var/celery/processed"):
         (ROOT / folder).mkdir(parents=True, exist_ok=True)
     manage("migrate", "--no-input", "-v", "0")
     manage("load_reference_data")
     manage("demo_setup", "--base-url", f"http://{ADDRESS}")
     worker = subprocess.Popen(
-        [PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", "--pool", "solo"],
+        [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--beat",
+            "--loglevel",
+            "INFO",
+            "--pool",
+            "solo",
+            "--schedule",
+            str(ROOT / "var" / "celerybeat-schedule"),
+        ],
         cwd=ROOT,
     )
     web = subprocess.Popen([PYTHON, "manage.py", "runserver", ADDRESS, "--noreload"], cwd=ROOT)
