@@ -51,6 +51,27 @@ def test_fifty_simultaneous_identical_creates_open_exactly_one_ticket(gunicorn_s
     assert Ticket.objects.count() == 1
 
 
+def test_on_the_live_server_a_changed_body_is_a_409_and_24_hours_later_the_id_is_new(gunicorn_server, reference_data):
+    key = ApiKeyFactory(partner=PartnerFactory(code="PARTNER001")).raw_key
+    url = gunicorn_server + TICKETS
+    body = minimal_body(integration={"requestId": "REQ-LIVE"})
+    changed = minimal_body(integration={"requestId": "REQ-LIVE"}, ticket={"title": "Other", "description": "Other"})
+
+    first = _post(url, key, body)
+    conflict = _post(url, key, changed)
+    # time travel: the first answer was given 24 hours and a second ago
+    past = timezone.now() - datetime.timedelta(hours=24, seconds=1)
+    IdempotencyRecord.objects.update(created_at=past, expires_at=past + datetime.timedelta(hours=24))
+    later = _post(url, key, changed)
+
+    assert first[0] == 201
+    assert (conflict[0], conflict[1]["code"]) == (409, "idempotency_key_reused")
+    assert later[0] == 201
+    assert "Idempotent-Replayed" not in later[2]
+    assert later[1]["ticketNumber"] != first[1]["ticketNumber"]
+    assert Ticket.objects.count() == 2
+
+
 def test_two_hundred_creates_from_four_processes_get_distinct_numbers_in_creation_order(
     gunicorn_server, reference_data
 ):
