@@ -3,14 +3,10 @@ package.path = "bench/?.lua;" .. package.path
 local common = require("common")
 
 setup = common.number_threads
-local numbers
-
-init = function()
-  numbers = common.read_numbers()
-  math.randomseed(thread_id * 104729)
-end
+init = common.numbers_init(104729)
 
 request = function()
+  local numbers = common.numbers
   local start = math.random(#numbers - 50)
   local query = {}
   for i = start, start + 49 do

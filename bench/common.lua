@@ -18,4 +18,16 @@ function common.number_threads(thread)
   thread:set("thread_id", thread_counter)
 end
 
+-- init() for scripts that pick random known tickets: loads the numbers, seeds per thread.
+function common.numbers_init(seed_factor)
+  return function()
+    common.numbers = common.read_numbers()
+    math.randomseed(thread_id * seed_factor)
+  end
+end
+
+function common.random_number()
+  return common.numbers[math.random(#common.numbers)]
+end
+
 return common

@@ -3,14 +3,9 @@ package.path = "bench/?.lua;" .. package.path
 local common = require("common")
 
 setup = common.number_threads
-local numbers
-
-init = function()
-  numbers = common.read_numbers()
-  math.randomseed(thread_id * 7919)
-end
+init = common.numbers_init(7919)
 
 request = function()
-  local number = numbers[math.random(#numbers)]
+  local number = common.random_number()
   return wrk.format("GET", "/api/omnichannel/tickets/" .. number, {["X-API-Key"] = common.key})
 end
