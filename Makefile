@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint format clean bench
+.PHONY: install messages run test lint format clean bench
 
 install: $(INSTALLED)
 
@@ -14,16 +14,20 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(INSTALLED)
 
+## messages: compile the .po translations (pure Python: no GNU gettext needed)
+messages: install
+	$(BIN)/pybabel compile --domain django --directory locale --statistics
+
 ## run: migrate, load reference data, print a demo key, serve http://127.0.0.1:8000 with a Celery worker
-run: install
+run: messages
 	$(BIN)/python bin/run_local.py
 
 ## test: the whole suite (SQLite by default; DATABASE_URL / REDIS_URL select real services)
-test: install
+test: messages
 	$(BIN)/pytest
 
 ## bench: load benchmark on PostgreSQL and Redis (gunicorn, Celery worker, wrk); prints a table
-bench: install
+bench: messages
 	@command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/run.py
 

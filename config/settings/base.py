@@ -98,6 +98,7 @@ LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
 # The bank's head office is in Manado (WITA); ticket numbering years follow this zone.
 TIME_ZONE = "Asia/Makassar"
 USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -191,3 +192,6 @@ RATELIMIT_CACHE_PREFIX = "rl:"
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "omnichannel.tasks.purge_idempotency_records", "schedule": 60 * 60},
 }
+
+# The public tracking page (tickets/tracking_views.py): requests per client address.
+TRACKING_RATE_LIMIT = os.environ.get("TRACKING_RATE_LIMIT", "60/m")
