@@ -123,6 +123,10 @@ def customer_upsert(*, data: CustomerData) -> Customer:
         unique_fields=["identifier"],
         update_fields=[*sent, "updated_at"],
     )
+    unsent = [key for key in values if key not in sent]
+    if unsent:
+        # The upsert hands back what was sent; what was not comes from the stored row.
+        customer.refresh_from_db(fields=unsent)
     return customer
 
 

@@ -187,3 +187,14 @@ def test_create_query_count_is_bounded(api_client, reference_data, django_assert
         response = api_client.post(URL, create_body(), format="json")
 
     assert response.status_code == 201
+
+
+def test_a_returning_customers_language_is_kept_when_a_later_ticket_does_not_send_it(api_client, reference_data):
+    first = minimal_body(customer={"name": "Budi", "identifier": "CIF-10", "preferredLanguage": "en"})
+    second = minimal_body(customer={"name": "Budi", "identifier": "CIF-10"})
+
+    api_client.post(URL, first, format="json")
+    api_client.post(URL, second, format="json")
+
+    assert list(Ticket.objects.order_by("pk").values_list("preferred_language", flat=True)) == ["en", "en"]
+    assert Customer.objects.get(identifier="CIF-10").preferred_language == "en"
