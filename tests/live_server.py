@@ -1,6 +1,7 @@
 """The product served by gunicorn (two worker processes, threads in each) against the test
 database and Redis, for tests that need real concurrent clients across processes."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -33,18 +34,11 @@ def _database_url() -> str:
     return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-@pytest.fixture
-def gunicorn_server(transactional_db):
-    """Base URL of a gunicorn serving the test database; stopped after the test."""
+@contextlib.contextmanager
+def running_gunicorn(env_overrides: dict[str, str]):
+    """gunicorn (two worker processes, threads in each) with these settings; its base URL."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        # Connections are not kept, so the test database can be dropped at the end.
-        "DATABASE_CONN_MAX_AGE": "0",
-    }
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", **env_overrides}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
          "--workers", "2", "--worker-class", "gthread", "--threads", "8", "--log-level", "warning"],
@@ -56,7 +50,7 @@ def gunicorn_server(transactional_db):
         deadline = time.monotonic() + 60
         while True:
             try:
-                requests.get(f"{base_url}/api/omnichannel/tickets", timeout=5)
+                requests.get(f"{base_url}/healthz", timeout=5)
                 break
             except (requests.ConnectionError, requests.Timeout):  # not listening, or still loading the app
                 if time.monotonic() > deadline or process.poll() is not None:
@@ -66,3 +60,12 @@ def gunicorn_server(transactional_db):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def gunicorn_server(transactional_db):
+    """Base URL of a gunicorn serving the test database and Redis; stopped after the test."""
+    # Connections are not kept, so the test database can be dropped at the end.
+    env = {"DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL, "DATABASE_CONN_MAX_AGE": "0"}
+    with running_gunicorn(env) as base_url:
+        yield base_url
