@@ -45,6 +45,10 @@ class TicketBatchFilter(django_filters.FilterSet):
 
     def is_valid(self) -> bool:
         valid = super().is_valid()
+        if "updatedSince" in self.data and not self.data.get("updatedSince", "").strip():
+            # django-filter would drop an empty value silently and answer every ticket
+            self.form.add_error("updatedSince", "Enter an ISO-8601 date-time, e.g. 2024-01-15T10:30:00Z.")
+            return False
         limit = settings.OMNICHANNEL_BATCH_MAX_VALUES
         values = len(self.data.getlist("ticketNumber")) + len(self.data.getlist("channelReferenceId"))
         if values > limit:

@@ -144,7 +144,9 @@ class TicketCollectionView(PartnerApiView):
             ),
             OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1."),
             OpenApiParameter(
-                "pageSize", OpenApiTypes.INT, description="Tickets per page, at most 100 (50 by default)."
+                "pageSize",
+                OpenApiTypes.INT,
+                description="Tickets per page, 1 to 100 (50 by default); more reads as 100.",
             ),
         ],
         responses={

@@ -97,11 +97,14 @@ def test_batch_accepts_exactly_100_values(api_client, reference_data, partner):
 def test_batch_rejects_invalid_filters_with_the_field_named(api_client, reference_data):
     bad_status = api_client.get(URL, {"status": "DONE"})
     bad_date = api_client.get(URL, {"updatedSince": "yesterday"})
+    empty_date = api_client.get(URL, {"updatedSince": ""})
 
     assert bad_status.status_code == 400
     assert list(bad_status.json()["errors"]) == ["status"]
     assert bad_date.status_code == 400
     assert list(bad_date.json()["errors"]) == ["updatedSince"]
+    assert empty_date.status_code == 400
+    assert empty_date.json()["errors"] == {"updatedSince": "Enter an ISO-8601 date-time, e.g. 2024-01-15T10:30:00Z."}
 
 
 def test_batch_paginates(api_client, reference_data, partner):
@@ -132,3 +135,15 @@ def test_batch_of_100_tickets_query_count(api_client, reference_data, partner, d
     assert response.status_code == 200
     assert response.json()["count"] == 100
     assert len(response.json()["results"]) == 100
+
+
+def test_batch_page_size_must_be_a_positive_whole_number(api_client, reference_data, partner):
+    TicketFactory.create_batch(3, partner=partner)
+
+    answers = {value: api_client.get(URL, {"pageSize": value}) for value in ("abc", "0", "-5", "1.5", "500")}
+
+    for value in ("abc", "0", "-5", "1.5"):
+        assert answers[value].status_code == 400
+        assert answers[value].json()["errors"] == {"pageSize": "Must be a whole number from 1 to 100."}
+    assert answers["500"].status_code == 200  # more than 100 is read as 100
+    assert answers["500"].json()["count"] == 3
