@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install messages run test lint format clean bench
+.PHONY: install messages run test lint format clean bench fuzz
 
 install: $(INSTALLED)
 
@@ -30,6 +30,10 @@ test: messages
 bench: messages
 	@command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/run.py
+
+## fuzz: schemathesis on a live server on PostgreSQL and Redis (FUZZ_EXAMPLES=1000 for a long run)
+fuzz: messages
+	cd bench && ../$(BIN)/python fuzz.py
 
 lint: install
 	$(BIN)/ruff check .
