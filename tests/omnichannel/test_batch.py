@@ -147,3 +147,18 @@ def test_batch_page_size_must_be_a_positive_whole_number(api_client, reference_d
         assert answers[value].json()["errors"] == {"pageSize": "Must be a whole number from 1 to 100."}
     assert answers["500"].status_code == 200  # more than 100 is read as 100
     assert answers["500"].json()["count"] == 3
+
+
+def test_updated_since_with_any_iso_offset_is_compared_in_utc(api_client, reference_data, partner):
+    # found by schemathesis: PostgreSQL refuses offsets past ±15:59, ISO-8601 allows ±23:59
+    ticket = TicketFactory(partner=partner)
+
+    far_east = api_client.get(URL, {"updatedSince": "0888-12-18T06:26:11.03311+18:37"})
+    edge = api_client.get(URL, {"updatedSince": "0001-01-01T00:00:00+05:00"})
+    future = api_client.get(URL, {"updatedSince": "9999-12-31T23:59:59-18:00"})
+
+    assert far_east.status_code == 200
+    assert numbers(far_east) == [ticket.number]
+    assert edge.status_code == 400
+    assert edge.json()["errors"] == {"updatedSince": "Date-time out of range."}
+    assert future.status_code == 400

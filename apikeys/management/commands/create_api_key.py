@@ -1,3 +1,4 @@
+import datetime
 import json
 
 from django.core.management.base import BaseCommand, CommandError
@@ -44,6 +45,7 @@ class Command(BaseCommand):
             expires_at = parse_datetime(options["expires_at"])
             if expires_at is None or expires_at.tzinfo is None:
                 raise CommandError("--expires-at must be an ISO-8601 date-time with a time zone.")
+            expires_at = expires_at.astimezone(datetime.UTC)  # PostgreSQL takes offsets up to ±15:59 only
         try:
             rate_limits = parse_rate_limits(options["rate_limits"])
             issued = api_key_create(
