@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.db.models import Q
 
+from omnichannel.fields import holds_unstorable_text
 from tickets.models import Ticket, TicketStatus
 
 
@@ -14,7 +15,8 @@ class AnyValuesField(forms.MultipleChoiceField):
     """A repeatable query parameter taking any value (ticket numbers, channel references)."""
 
     def valid_value(self, value) -> bool:
-        return len(value) <= 128
+        # Nothing the database cannot compare (NUL, unpaired surrogates) reaches a query.
+        return len(value) <= 128 and not holds_unstorable_text(value)
 
 
 class RepeatableValueFilter(django_filters.MultipleChoiceFilter):

@@ -178,6 +178,8 @@ class TicketDetailView(PartnerApiView):
     required_permissions = {"GET": Permission.READ, "PATCH": Permission.UPDATE}
 
     def _ticket(self, request, ticket_number: str, *, with_details: bool) -> Ticket:
+        if holds_unstorable_text(ticket_number):  # no ticket has such a number; the database could not compare it
+            raise TicketNotFound()
         try:
             return selectors.ticket_get_for_partner(
                 partner=request.user.partner, number=ticket_number, with_details=with_details

@@ -162,3 +162,16 @@ def test_updated_since_with_any_iso_offset_is_compared_in_utc(api_client, refere
     assert edge.status_code == 400
     assert edge.json()["errors"] == {"updatedSince": "Date-time out of range."}
     assert future.status_code == 400
+
+
+def test_values_the_database_cannot_compare_are_refused_not_a_500(api_client, reference_data, partner):
+    # found by schemathesis: a NUL byte in a query value reached PostgreSQL
+    nul_reference = api_client.get(URL, {"channelReferenceId": "WA\x00REF"})
+    nul_number = api_client.get(URL, {"ticketNumber": "INC\x00"})
+    nul_path = api_client.get(URL + "/INC%00-2024-0001")
+
+    assert nul_reference.status_code == 400
+    assert list(nul_reference.json()["errors"]) == ["channelReferenceId"]
+    assert nul_number.status_code == 400
+    assert nul_path.status_code == 404
+    assert nul_path.json()["code"] == "not_found"
