@@ -44,6 +44,7 @@ ENV = {
     "SECRET_KEY": "bench-only-" + uuid.uuid4().hex,
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "SECURE_COOKIES": "false",
+    "SECURE_SSL_REDIRECT": "false",  # wrk and schemathesis speak plain HTTP to 127.0.0.1
     "LOG_LEVEL": "WARNING",
     "MEDIA_ROOT": str(ROOT / "var" / "bench-media"),
 }
