@@ -29,11 +29,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "answer again (with `Idempotent-Replayed: true`); the same key with another body is a 409. "
     "On create, `integration.requestId` does the same and takes precedence.",
 )
-RATE_LIMIT_HEADERS = {
-    "X-RateLimit-Limit": "Requests allowed per minute for this key and kind of call.",
-    "X-RateLimit-Remaining": "Requests left in the current minute.",
-    "X-RateLimit-Reset": "Seconds until the current minute's window ends.",
-}
 COMMON_ERRORS = {
     401: OpenApiResponse(ERROR, description="Missing, unknown, revoked or expired API key."),
     403: OpenApiResponse(

@@ -188,7 +188,6 @@ IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "5")
 
 # Requests per minute per API key; an API key's own rate_limit_* fields override these.
 OMNICHANNEL_RATE_LIMITS = {"create": 100, "read": 500, "update": 200}
-RATELIMIT_CACHE_PREFIX = "rl:"
 
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "omnichannel.tasks.purge_idempotency_records", "schedule": 60 * 60},
