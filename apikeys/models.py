@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -18,6 +19,12 @@ class Partner(models.Model):
     # A Standard Webhooks secret (whsec_...). It must be recoverable to sign with, so it
     # cannot be hashed like the API keys; it is shown to the partner once, at creation.
     webhook_secret = models.CharField(max_length=100, blank=True, editable=False)
+    # During a rotation the previous secret keeps signing next to the new one until then,
+    # so that a partner can switch its receiver over without losing a delivery.
+    webhook_secret_previous = models.CharField(max_length=100, blank=True, editable=False)
+    webhook_secret_previous_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by the first failed delivery attempt after a success, cleared by the next success.
+    webhook_failing_since = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -25,6 +32,27 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.name})"
+
+    def webhook_signing_secrets(self, now) -> list[str]:
+        """The secrets that sign a delivery now. During a rotation's overlap the previous
+        secret comes first, so that it alone keys X-Webhook-Signature: a receiver that
+        checks only that header keeps working until the overlap ends, while the Standard
+        Webhooks signature carries both."""
+        in_overlap = (
+            bool(self.webhook_secret_previous)
+            and self.webhook_secret_previous_until is not None
+            and self.webhook_secret_previous_until > now
+        )
+        if in_overlap:
+            return [self.webhook_secret_previous, self.webhook_secret]
+        return [self.webhook_secret] if self.webhook_secret else []
+
+    def webhook_endpoint_failing(self, now) -> bool:
+        """Failing once every delivery attempt has failed for a whole day (WEBHOOK_FAILING_AFTER)."""
+        return (
+            self.webhook_failing_since is not None
+            and now - self.webhook_failing_since >= settings.WEBHOOK_FAILING_AFTER
+        )
 
 
 class ApiKey(models.Model):

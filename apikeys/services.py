@@ -2,11 +2,13 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from apikeys import keys
 from apikeys.models import ApiKey, Partner, Permission
+from webhooks.targets import UnsafeTarget, check_url
 
 # last_used_at is for people, not for accounting: write it at most once a minute per key
 # so that a busy key does not turn every read into a write.
@@ -74,7 +76,7 @@ def api_key_create(
         partner.webhook_secret = new_secret
         partner.save(update_fields=["webhook_secret"])
     if webhook_url:
-        partner.webhook_url = webhook_url
+        partner.webhook_url = validate_webhook_url(webhook_url)
         partner.save(update_fields=["webhook_url"])
     new_key = keys.generate_key()
     api_key = ApiKey.objects.create(
@@ -88,6 +90,33 @@ def api_key_create(
         **{f"rate_limit_{kind}": limit for kind, limit in validate_rate_limits(rate_limits or {}).items()},
     )
     return IssuedKey(api_key=api_key, raw_key=new_key.raw, webhook_secret=new_secret)
+
+
+DEFAULT_ROTATION_OVERLAP = timedelta(hours=24)
+
+
+@transaction.atomic
+def webhook_secret_rotate(*, partner: Partner, overlap: timedelta = DEFAULT_ROTATION_OVERLAP) -> str:
+    """Give the partner a new webhook secret and return it (it is shown once). The old
+    one keeps signing next to it for `overlap`, so the partner can switch its receiver
+    over without losing a delivery; a zero overlap drops it at once (a leaked secret)."""
+    if overlap < timedelta(0):
+        raise InvalidKeySettings("The overlap cannot be negative.")
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    new_secret = keys.generate_webhook_secret()
+    partner.webhook_secret_previous = partner.webhook_secret if overlap else ""
+    partner.webhook_secret_previous_until = timezone.now() + overlap if overlap else None
+    partner.webhook_secret = new_secret
+    partner.save(update_fields=["webhook_secret", "webhook_secret_previous", "webhook_secret_previous_until"])
+    return new_secret
+
+
+def validate_webhook_url(url: str) -> str:
+    try:
+        check_url(url, allow_http=settings.WEBHOOK_ALLOW_HTTP, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS)
+    except UnsafeTarget as refused:
+        raise InvalidKeySettings(f"This URL cannot receive webhooks: {refused}.") from None
+    return url
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:

@@ -28,6 +28,7 @@ from tickets.models import AuthorType, Branch, Channel, Language, Priority, Serv
 from tickets.priority import AMOUNT_FIELD_BY_SERVICE, CURRENCY_FIELD_BY_SERVICE
 from tickets.services import CustomerData, NewAttachment, TicketDraft
 from tickets.tracking import tracking_url
+from webhooks.targets import UnsafeTarget, check_url
 
 METADATA_MAX_BYTES = 16 * 1024
 # Base64 grows data by 4/3; allow line breaks on top before refusing unread.
@@ -149,6 +150,18 @@ class IntegrationInputSerializer(serializers.Serializer):
     apiVersion = optional_text(10)
     partnerId = optional_text(64)
     requestId = optional_text(128)
+
+    def validate_webhookUrl(self, url):
+        if url:
+            try:
+                check_url(
+                    url,
+                    allow_http=settings.WEBHOOK_ALLOW_HTTP,
+                    allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+                )
+            except UnsafeTarget as refused:
+                raise serializers.ValidationError(f"This URL cannot receive webhooks: {refused}.") from None
+        return url
 
 
 class TicketCreateRequestSerializer(serializers.Serializer):

@@ -31,6 +31,8 @@ from tickets.models import (
     TicketStatus,
 )
 from tickets.priority import PriorityInput, compute_priority
+from webhooks import outbox, payloads
+from webhooks.models import EventType
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,7 @@ def ticket_create(*, partner, api_key, draft: TicketDraft, now: datetime | None 
     )
     if draft.attachments:
         _store_attachments(ticket=ticket, attachments=draft.attachments, actor=actor, at=now)
+    outbox.enqueue(ticket=ticket, event=EventType.TICKET_CREATED, data=payloads.created_data(ticket), at=now)
     return ticket
 
 
@@ -292,6 +295,12 @@ def ticket_change_status(
         to_value=to_status,
         data={"reason": reason} if reason else {},
     )
+    outbox.enqueue(
+        ticket=ticket,
+        event=payloads.status_event(to_status),
+        data=payloads.status_data(old_status=current, new_status=to_status, comment=reason),
+        at=now,
+    )
     return StatusChange(ticket=ticket, from_status=current, to_status=to_status)
 
 
@@ -335,6 +344,10 @@ def comment_add(
         at=now,
         data={"commentId": str(comment.public_id)},
     )
+    # The partner hears of the bank's public replies; never of internal notes, and never
+    # its own comments echoed back.
+    if not internal and author_type != AuthorType.CUSTOMER:
+        outbox.enqueue(ticket=ticket, event=EventType.COMMENT_ADDED, data=payloads.comment_data(comment), at=now)
     return comment
 
 

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["Target", "UnsafeTarget", "check_target"]
+__all__ = ["Target", "UnsafeTarget", "check_target", "check_url"]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -79,11 +79,13 @@ def check_target(
     *,
     allow_http: bool,
     allow_private: bool,
-    resolve: Resolver = socket.getaddrinfo,
+    resolve: Resolver | None = socket.getaddrinfo,
 ) -> Target:
     """Check that `url` may receive webhooks and return where to connect.
 
-    Raises `UnsafeTarget` naming the reason; lets `resolve`'s `OSError` through.
+    Raises `UnsafeTarget` naming the reason; lets `resolve`'s `OSError` through. With
+    `resolve=None` a host name is not looked up: only what can be judged without DNS is
+    checked and `addresses` is empty (`check_url`); never send to such a Target.
     """
     try:
         parts = urlsplit(url.strip())
@@ -105,7 +107,12 @@ def check_target(
         raise UnsafeTarget(f"port {port} is not in 1..65535")
 
     host, literal = _normalise_host(parts.hostname or "")
-    addresses = [literal] if literal is not None else _resolve(host, port, resolve)
+    if literal is not None:
+        addresses = [literal]
+    elif resolve is None:
+        addresses = []
+    else:
+        addresses = _resolve(host, port, resolve)
 
     if not allow_private:
         for address in addresses:
@@ -123,6 +130,13 @@ def check_target(
         path_and_query=path_and_query,
         addresses=tuple(str(address) for address in addresses),
     )
+
+
+def check_url(url: str, *, allow_http: bool, allow_private: bool) -> None:
+    """Refuse at once what is wrong without a DNS lookup (scheme, credentials, host syntax,
+    port, an IP literal's address): for forms, where a lookup would be slow and its answer
+    may change before delivery, which checks again. Raises `UnsafeTarget`."""
+    check_target(url, allow_http=allow_http, allow_private=allow_private, resolve=None)
 
 
 def _normalise_host(hostname: str) -> tuple[str, IPAddress | None]:

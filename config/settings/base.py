@@ -2,6 +2,7 @@
 the environment; every variable is listed in README.md."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -169,7 +170,24 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 # IDR per unit of a foreign claim currency; without a rate the amount rule is skipped.
 CURRENCY_RATES_TO_IDR: dict[str, str] = {}
 
+# Webhooks (webhooks/, docs/webhooks.md). Targets must be https on a public address
+# unless these allow otherwise (tests and `make run`).
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+WEBHOOK_CONNECT_TIMEOUT = float(os.environ.get("WEBHOOK_CONNECT_TIMEOUT", "3"))
+WEBHOOK_READ_TIMEOUT = float(os.environ.get("WEBHOOK_READ_TIMEOUT", "10"))
+WEBHOOK_MAX_RESPONSE_BYTES = 64 * 1024  # read from the answer; the first 1 KB is kept
+# Retries: RETRY_BASE_SECONDS, doubling after each failure up to RETRY_MAX_DELAY_SECONDS,
+# each with +/-20% jitter, for RETRY_WINDOW_SECONDS after the event.
+WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30"))
+WEBHOOK_RETRY_MAX_DELAY_SECONDS = float(os.environ.get("WEBHOOK_RETRY_MAX_DELAY_SECONDS", str(4 * 60 * 60)))
+WEBHOOK_RETRY_WINDOW_SECONDS = float(os.environ.get("WEBHOOK_RETRY_WINDOW_SECONDS", str(24 * 60 * 60)))
+# A worker holds a delivery this long per attempt; it must outlast the timeouts above.
+WEBHOOK_LEASE_SECONDS = float(os.environ.get("WEBHOOK_LEASE_SECONDS", "60"))
+# How often beat re-queues deliveries that are due but not running (broker down at
+# commit, worker lost, retry later than a queued countdown is kept for).
+WEBHOOK_SWEEP_SECONDS = float(os.environ.get("WEBHOOK_SWEEP_SECONDS", "30"))
+WEBHOOK_FAILING_AFTER = timedelta(hours=24)
 
 LOGGING = {
     "version": 1,
@@ -191,6 +209,7 @@ OMNICHANNEL_RATE_LIMITS = {"create": 100, "read": 500, "update": 200}
 
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "omnichannel.tasks.purge_idempotency_records", "schedule": 60 * 60},
+    "dispatch-due-webhooks": {"task": "webhooks.tasks.dispatch_due_deliveries", "schedule": WEBHOOK_SWEEP_SECONDS},
 }
 
 # The public tracking page (tickets/tracking_views.py): requests per client address.

@@ -1,9 +1,11 @@
-"""`make run`: SQLite, the filesystem broker, DEBUG on, private webhook targets allowed."""
+"""`make run`: SQLite, the filesystem broker, DEBUG on, http and private webhook targets
+allowed (a receiver on localhost)."""
 
 import os
 
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
+os.environ.setdefault("WEBHOOK_ALLOW_HTTP", "true")
 
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env_list

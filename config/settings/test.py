@@ -10,6 +10,11 @@ DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="servicedesk-test-media-")
-WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", True)  # noqa: F405
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", True)  # noqa: F405
+if not REDIS_URL:  # noqa: F405
+    # Without Redis, tasks published by tests go to an in-memory broker rather than into
+    # the queue folder that `make run`'s worker reads.
+    CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
