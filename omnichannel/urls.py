@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from omnichannel.postman_views import PostmanCollectionView
 from omnichannel.views import TicketCollectionView, TicketDetailView
 
 app_name = "omnichannel"
@@ -16,4 +17,5 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="omnichannel:schema", authentication_classes=[], permission_classes=[]),
         name="docs",
     ),
+    path("docs/postman.json", PostmanCollectionView.as_view(), name="postman"),
 ]

@@ -28,7 +28,7 @@ class Receiver:
     """Use as a context manager. `replies` are used in order, then `default`; while
     `hold()` is in force every request waits until `release()`."""
 
-    def __init__(self, *, default: Reply | None = None) -> None:
+    def __init__(self, *, default: Reply | None = None, port: int = 0) -> None:
         self.default = default or Reply()
         self.received: list[Received] = []
         self.arrived = 0  # requests read, answered or still held
@@ -36,7 +36,7 @@ class Receiver:
         self._lock = threading.Condition()
         self._open = threading.Event()
         self._open.set()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
