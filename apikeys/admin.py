@@ -3,15 +3,56 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from apikeys.models import ApiKey, Partner, Permission
-from apikeys.services import InvalidKeySettings, api_key_create, api_key_revoke, validate_networks
+from apikeys.services import (
+    InvalidKeySettings,
+    api_key_create,
+    api_key_revoke,
+    validate_networks,
+    validate_webhook_url,
+    webhook_secret_rotate,
+)
+
+
+class PartnerForm(forms.ModelForm):
+    webhook_url = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Webhook URL")
+
+    class Meta:
+        model = Partner
+        fields = ["code", "name", "is_active", "webhook_url"]
+
+    def clean_webhook_url(self) -> str:
+        url = self.cleaned_data["webhook_url"]
+        if not url:
+            return url
+        try:
+            return validate_webhook_url(url)
+        except InvalidKeySettings as exc:
+            raise forms.ValidationError(str(exc)) from exc
 
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "is_active", "webhook_url", "created_at"]
+    form = PartnerForm
+    list_display = ["code", "name", "is_active", "webhook_url", "webhook_endpoint", "created_at"]
     search_fields = ["code", "name"]
     list_filter = ["is_active"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["webhook_endpoint", "webhook_secret_previous_until", "created_at"]
+    actions = ["rotate_webhook_secret"]
+
+    @admin.display(description="Webhook endpoint")
+    def webhook_endpoint(self, partner: Partner) -> str:
+        now = timezone.now()
+        if partner.webhook_endpoint_failing(now):
+            return f"failing since {timezone.localtime(partner.webhook_failing_since):%Y-%m-%d %H:%M}"
+        if partner.webhook_failing_since is not None:
+            return f"errors since {timezone.localtime(partner.webhook_failing_since):%Y-%m-%d %H:%M}"
+        return "ok"
+
+    @admin.action(description="Rotate the webhook secret (the old one signs for 24 more hours)")
+    def rotate_webhook_secret(self, request, queryset):
+        for partner in queryset:
+            secret = webhook_secret_rotate(partner=partner)
+            messages.warning(request, f"New webhook secret for {partner.code} (shown once): {secret}")
 
 
 class ApiKeyCreationForm(forms.ModelForm):

@@ -1,4 +1,5 @@
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -6,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from apikeys.models import ApiKey, Permission
-from apikeys.services import api_key_create
+from apikeys.services import api_key_create, webhook_secret_rotate
 
 DEMO_PARTNER = "DEMO"
 DEMO_KEY_NAME = "make run demo key"
@@ -31,6 +32,8 @@ class Command(BaseCommand):
             name=DEMO_KEY_NAME,
             permissions=list(Permission.values),
         )
+        # The demo partner's webhook secret is new each run too, so that it can be printed.
+        webhook_secret = webhook_secret_rotate(partner=issued.api_key.partner, overlap=timedelta(0))
         password = secrets.token_urlsafe(12)
         user_model = get_user_model()
         admin, _ = user_model.objects.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True})
@@ -47,6 +50,8 @@ class Command(BaseCommand):
                     f"  Admin:  {base}/admin/   user admin, password {password}",
                     f"  Demo partner {DEMO_PARTNER}, API key:",
                     f"    export KEY={issued.raw_key}",
+                    "  Its webhook secret (for examples/webhook_receiver.py):",
+                    f"    export WEBHOOK_SECRET={webhook_secret}",
                     "  Then try the curl example in README.md.",
                     "=" * 72,
                     "",
