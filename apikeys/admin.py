@@ -48,7 +48,7 @@ class PartnerAdmin(admin.ModelAdmin):
             return f"errors since {timezone.localtime(partner.webhook_failing_since):%Y-%m-%d %H:%M}"
         return "ok"
 
-    @admin.action(description="Rotate the webhook secret (the old one signs for 24 more hours)")
+    @admin.action(description="Rotate the webhook secret (the old one signs for 24 more hours)", permissions=["change"])
     def rotate_webhook_secret(self, request, queryset):
         for partner in queryset:
             secret = webhook_secret_rotate(partner=partner)
@@ -135,7 +135,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if issued.webhook_secret:
             messages.warning(request, f"Partner webhook secret (shown once): {issued.webhook_secret}")
 
-    @admin.action(description="Revoke the selected keys")
+    @admin.action(description="Revoke the selected keys", permissions=["change"])
     def revoke(self, request, queryset):
         for api_key in queryset:
             api_key_revoke(api_key=api_key)

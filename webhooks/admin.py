@@ -55,6 +55,10 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    def save_model(self, request, obj, form, change) -> None:
+        # Every field is read-only: "Save" must not write the row over a worker's update.
+        pass
+
     @admin.action(description="Redeliver the selected deliveries", permissions=["change"])
     def redeliver_selected(self, request, queryset):
         pending = queryset.filter(status=DeliveryStatus.PENDING).count()

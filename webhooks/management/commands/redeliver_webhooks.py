@@ -15,7 +15,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(text.strip())
     if match is None:
         raise CommandError(f"--since takes a duration such as 90s, 30m, 2h or 7d, not {text!r}.")
-    return timedelta(**{_UNITS[match["unit"]]: int(match["amount"])})
+    try:
+        return timedelta(**{_UNITS[match["unit"]]: int(match["amount"])})
+    except OverflowError:
+        raise CommandError(f"--since {text!r} is too long ago.") from None
 
 
 class Command(BaseCommand):
