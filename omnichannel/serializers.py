@@ -251,14 +251,48 @@ class SlaSerializer(serializers.Serializer):
     responseDeadline = UtcDateTimeField(source="response_deadline")
     resolutionDeadline = UtcDateTimeField(source="resolution_deadline")
     isBreached = serializers.SerializerMethodField()
+    isPaused = serializers.SerializerMethodField(
+        help_text="True while the SLA clock stands still (PENDING, RESOLVED, CLOSED, CANCELLED)."
+    )
+    responseTimeLeftSeconds = serializers.SerializerMethodField(
+        help_text="Seconds from now (or from when the clock stopped) to the response deadline; "
+        "negative once overdue; null once an agent has replied."
+    )
+    resolutionTimeLeftSeconds = serializers.SerializerMethodField(
+        help_text="Seconds from now (or from when the clock stopped) to the resolution deadline; "
+        "negative once overdue; null once resolved."
+    )
+
+    def _now(self):
+        return self.context.get("now") or timezone.now()
 
     def get_isBreached(self, ticket) -> bool:
         return sla.is_breached(
-            now=self.context.get("now") or timezone.now(),
+            now=self._now(),
             response_deadline=ticket.response_deadline,
             resolution_deadline=ticket.resolution_deadline,
             first_response_at=ticket.first_response_at,
             resolved_at=ticket.resolved_at,
+            paused_at=ticket.sla_paused_at,
+        )
+
+    def get_isPaused(self, ticket) -> bool:
+        return ticket.sla_paused_at is not None
+
+    def get_responseTimeLeftSeconds(self, ticket) -> int | None:
+        return sla.seconds_left(
+            deadline_at=ticket.response_deadline,
+            met_at=ticket.first_response_at,
+            now=self._now(),
+            paused_at=ticket.sla_paused_at,
+        )
+
+    def get_resolutionTimeLeftSeconds(self, ticket) -> int | None:
+        return sla.seconds_left(
+            deadline_at=ticket.resolution_deadline,
+            met_at=ticket.resolved_at,
+            now=self._now(),
+            paused_at=ticket.sla_paused_at,
         )
 
 

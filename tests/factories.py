@@ -81,6 +81,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
     updated_at = factory.LazyAttribute(lambda o: o.created_at)
     response_deadline = factory.LazyAttribute(lambda o: o.created_at + timezone.timedelta(minutes=240))
     resolution_deadline = factory.LazyAttribute(lambda o: o.created_at + timezone.timedelta(minutes=1440))
+    resolution_at_risk_at = factory.LazyAttribute(lambda o: o.created_at + timezone.timedelta(minutes=1080))
 
 
 class CommentFactory(factory.django.DjangoModelFactory):

@@ -1,8 +1,9 @@
+import datetime
 import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class Channel(models.TextChoices):
@@ -52,6 +53,10 @@ class TicketStatus(models.TextChoices):
     CANCELLED = "CANCELLED"
 
 
+# The statuses in which the SLA clock runs; in the others it stands still.
+SLA_RUNNING = ["OPEN", "IN_PROGRESS"]
+
+
 class Language(models.TextChoices):
     INDONESIAN = "id", "Bahasa Indonesia"
     ENGLISH = "en", "English"
@@ -61,6 +66,8 @@ class SupportGroup(models.Model):
     name = models.CharField(max_length=120, unique=True)
     email = models.EmailField(blank=True)
     agents = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="support_groups")
+    # Told by e-mail when a ticket of the group is at risk of breaching its SLA.
+    supervisors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="supervised_groups")
 
     class Meta:
         ordering = ["name"]
@@ -69,12 +76,57 @@ class SupportGroup(models.Model):
         return self.name
 
 
+def default_working_days() -> list[int]:
+    return [0, 1, 2, 3, 4]  # Monday to Friday
+
+
+class BusinessCalendar(models.Model):
+    """Working hours for SLA time: the clock runs only inside them and not on holidays.
+    A service without a calendar is on 24x7 (DESIGN.md's default)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    time_zone = models.CharField(max_length=64, default="Asia/Makassar")
+    working_days = models.JSONField(default=default_working_days, help_text="Weekdays worked: 0 is Monday, 6 is Sunday")
+    start_time = models.TimeField(default=datetime.time(8, 0))
+    end_time = models.TimeField(default=datetime.time(16, 0))
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start_time__lt=F("end_time")), name="calendar_start_before_end")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Holiday(models.Model):
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="holiday_unique_calendar_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
 class Service(models.Model):
     """One per service type: how the desk names it and which group works it."""
 
     service_type = models.CharField(max_length=32, choices=ServiceType.choices, unique=True)
     name = models.CharField(max_length=120)
     support_group = models.ForeignKey(SupportGroup, on_delete=models.PROTECT, related_name="services")
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="services",
+        help_text="Empty: 24x7. Tickets keep the deadlines they were given when this changes.",
+    )
 
     class Meta:
         ordering = ["service_type"]
@@ -182,6 +234,14 @@ class Ticket(models.Model):
     response_deadline = models.DateTimeField()
     resolution_deadline = models.DateTimeField()
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # When 75% of the resolution time will have run: the at-risk warning goes out then.
+    resolution_at_risk_at = models.DateTimeField()
+    # Set while the SLA clock stands still (PENDING, RESOLVED, CLOSED, CANCELLED).
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    # Set once by the SLA sweep (or by the late reply or resolution itself).
+    response_breached_at = models.DateTimeField(null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True)
+    at_risk_notified_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(db_index=True)
@@ -196,6 +256,24 @@ class Ticket(models.Model):
             models.Index(fields=["partner", "request_id"], name="ticket_partner_request_id"),
             models.Index(fields=["partner", "updated_at"], name="ticket_partner_updated"),
             models.Index(fields=["status", "resolution_deadline"], name="ticket_status_deadline"),
+            # The SLA sweep (tickets/sla_sweep.py): each partial index holds only the
+            # tickets whose clock runs and that are not yet marked, so a sweep reads the
+            # few that crossed their deadline, however many tickets are open.
+            models.Index(
+                fields=["response_deadline"],
+                name="ticket_response_due",
+                condition=Q(status__in=SLA_RUNNING, first_response_at__isnull=True, response_breached_at__isnull=True),
+            ),
+            models.Index(
+                fields=["resolution_deadline"],
+                name="ticket_resolution_due",
+                condition=Q(status__in=SLA_RUNNING, resolution_breached_at__isnull=True),
+            ),
+            models.Index(
+                fields=["resolution_at_risk_at"],
+                name="ticket_at_risk_due",
+                condition=Q(status__in=SLA_RUNNING, at_risk_notified_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -267,6 +345,11 @@ class EventKind(models.TextChoices):
     COMMENT_ADDED = "COMMENT_ADDED"
     NOTE_ADDED = "NOTE_ADDED"
     ATTACHMENT_ADDED = "ATTACHMENT_ADDED"
+    SLA_PAUSED = "SLA_PAUSED"
+    SLA_RESUMED = "SLA_RESUMED"
+    SLA_AT_RISK = "SLA_AT_RISK"
+    SLA_RESPONSE_BREACHED = "SLA_RESPONSE_BREACHED"
+    SLA_RESOLUTION_BREACHED = "SLA_RESOLUTION_BREACHED"
 
 
 class ActorType(models.TextChoices):
@@ -312,3 +395,24 @@ class TicketEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Ticket events are append-only.")
+
+
+class SlaPause(models.Model):
+    """A stretch of time in which the ticket's SLA clock stood still; `ended_at` is empty
+    while it still does. Deadlines are computed from the start, minus these."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_pauses")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=16, choices=TicketStatus.choices, help_text="The status that stopped it")
+
+    class Meta:
+        ordering = ["ticket", "started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(ended_at__isnull=True), name="sla_pause_one_open_per_ticket"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} paused {self.started_at} to {self.ended_at or 'now'} ({self.reason})"

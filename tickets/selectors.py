@@ -1,8 +1,11 @@
 """Reads that need authorisation. "Not yours" and "does not exist" are the same answer."""
 
-from django.db.models import Prefetch, QuerySet
+from datetime import datetime
 
-from tickets.models import Attachment, Comment, Ticket
+from django.db.models import Prefetch, Q, QuerySet
+
+from tickets import sla
+from tickets.models import SLA_RUNNING, Attachment, Comment, Ticket
 
 
 def _with_status_details(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -28,3 +31,22 @@ def ticket_get_for_partner(*, partner, number: str, with_details: bool = True) -
 def tickets_for_partner(*, partner) -> QuerySet[Ticket]:
     """The partner's tickets, ready for the status answer; filter and paginate on top."""
     return _with_status_details(Ticket.objects.filter(partner=partner)).order_by("-created_at", "-pk")
+
+
+def sla_state_condition(state: sla.SlaState, *, now: datetime) -> Q:
+    """Tickets in an SLA state as a filter, agreeing with sla.state(): the marks the sweep
+    and the services set, plus running tickets whose deadline the sweep has yet to see."""
+    running = Q(status__in=SLA_RUNNING)
+    breached = (
+        Q(response_breached_at__isnull=False)
+        | Q(resolution_breached_at__isnull=False)
+        | (running & Q(first_response_at__isnull=True, response_deadline__lt=now))
+        | (running & Q(resolution_deadline__lt=now))
+    )
+    if state is sla.SlaState.BREACHED:
+        return breached
+    if state is sla.SlaState.PAUSED:
+        return Q(sla_paused_at__isnull=False) & ~breached
+    if state is sla.SlaState.AT_RISK:
+        return running & Q(resolution_at_risk_at__lte=now) & ~breached
+    return running & Q(resolution_at_risk_at__gt=now) & ~breached

@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from tickets import number_allocation, sla, transitions
+from tickets import number_allocation, sla, sla_clock, transitions
 from tickets.actors import Actor
 from tickets.attachments import InspectedFile
 from tickets.errors import ServiceNotConfigured, TicketFinal, TransitionNotAllowed
@@ -188,7 +188,10 @@ def ticket_create(*, partner, api_key, draft: TicketDraft, now: datetime | None 
     service, response_minutes, resolution_minutes = _service_and_targets(draft.service_type, priority)
     number, now = number_allocation.allocate_number(now)
     deadlines = sla.compute_deadlines(
-        start=now, response_minutes=response_minutes, resolution_minutes=resolution_minutes
+        start=now,
+        response_minutes=response_minutes,
+        resolution_minutes=resolution_minutes,
+        calendar=sla_clock.calendar_for(service),
     )
     customer = customer_upsert(data=draft.customer)
     ticket = Ticket.objects.create(
@@ -219,6 +222,7 @@ def ticket_create(*, partner, api_key, draft: TicketDraft, now: datetime | None 
         resolution_target_minutes=resolution_minutes,
         response_deadline=deadlines.response,
         resolution_deadline=deadlines.resolution,
+        resolution_at_risk_at=deadlines.resolution_at_risk,
         created_at=now,
         updated_at=now,
     )
@@ -237,23 +241,93 @@ def ticket_create(*, partner, api_key, draft: TicketDraft, now: datetime | None 
     return ticket
 
 
+# What a change may read and write; refreshed from the locked row.
+_MUTABLE_FIELDS = [
+    "status",
+    "priority",
+    "resolved_at",
+    "closed_at",
+    "cancelled_at",
+    "first_response_at",
+    "response_target_minutes",
+    "resolution_target_minutes",
+    "response_deadline",
+    "resolution_deadline",
+    "resolution_at_risk_at",
+    "sla_paused_at",
+    "response_breached_at",
+    "resolution_breached_at",
+    "at_risk_notified_at",
+]
+
+
 def _lock(ticket: Ticket) -> Ticket:
     # Lock the ticket row for the rest of the transaction so that two concurrent changes
-    # (a partner's cancel and an agent's resolve) are applied one after the other.
-    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    ticket.status = locked.status
-    ticket.resolved_at, ticket.closed_at, ticket.cancelled_at = (
-        locked.resolved_at,
-        locked.closed_at,
-        locked.cancelled_at,
-    )
-    ticket.first_response_at = locked.first_response_at
+    # (a partner's cancel and an agent's resolve, the SLA sweep) apply one after the other.
+    locked = Ticket.objects.select_for_update().only(*_MUTABLE_FIELDS).get(pk=ticket.pk)
+    for name in _MUTABLE_FIELDS:
+        setattr(ticket, name, getattr(locked, name))
     return ticket
+
+
+def _record_breaches(ticket: Ticket, fields: list[str], at: datetime) -> None:
+    kinds = {
+        "response_breached_at": EventKind.SLA_RESPONSE_BREACHED,
+        "resolution_breached_at": EventKind.SLA_RESOLUTION_BREACHED,
+    }
+    for name in fields:
+        if name in kinds:
+            deadline = getattr(ticket, name)
+            _record_event(
+                ticket=ticket, kind=kinds[name], actor=Actor.system(), at=at, data={"deadline": deadline.isoformat()}
+            )
 
 
 def _touch(ticket: Ticket, now: datetime, *fields: str) -> None:
     ticket.updated_at = now
     ticket.save(update_fields=[*fields, "updated_at"])
+
+
+def _deadlines_data(ticket: Ticket) -> dict:
+    return {
+        "responseDeadline": ticket.response_deadline.isoformat(),
+        "resolutionDeadline": ticket.resolution_deadline.isoformat(),
+    }
+
+
+@transaction.atomic
+def ticket_change_priority(
+    *, ticket: Ticket, priority: str, actor: Actor, reason: str = "", now: datetime | None = None
+) -> Ticket:
+    """Give the ticket another priority: the targets of its service at that priority, and
+    deadlines recomputed from the original start with the paused time kept out."""
+    now = now or timezone.now()
+    _lock(ticket)
+    _refuse_if_final(ticket)
+    current = ticket.priority
+    if priority == current:
+        return ticket
+    _service, response_minutes, resolution_minutes = _service_and_targets(ticket.service.service_type, priority)
+    ticket.priority = priority
+    ticket.response_target_minutes = response_minutes
+    ticket.resolution_target_minutes = resolution_minutes
+    changed = ["priority", "response_target_minutes", "resolution_target_minutes"]
+    changed += sla_clock.recompute(ticket, now=now)
+    changed += sla_clock.unmark_what_no_longer_holds(ticket, now=now)
+    breaches = sla_clock.breaches_to_mark(ticket, now=now) if sla_clock.is_running(ticket.status) else []
+    changed += breaches
+    _touch(ticket, now, *changed)
+    _record_event(
+        ticket=ticket,
+        kind=EventKind.PRIORITY_CHANGED,
+        actor=actor,
+        at=now,
+        from_value=current,
+        to_value=priority,
+        data={**_deadlines_data(ticket), **({"reason": reason} if reason else {})},
+    )
+    _record_breaches(ticket, breaches, now)
+    return ticket
 
 
 @transaction.atomic
@@ -285,6 +359,19 @@ def ticket_change_status(
     if current == TicketStatus.RESOLVED and to_status in (TicketStatus.OPEN, TicketStatus.IN_PROGRESS):
         ticket.resolved_at = None  # reopened: the resolution no longer stands
         changed.append("resolved_at")
+
+    # The SLA clock: a deadline passed before the clock stops is a breach (the sweep may
+    # not have run since); it stops in PENDING, RESOLVED and the final statuses, and on
+    # restarting the deadlines move out by the time it stood still.
+    clock_event = None
+    breaches = []
+    if sla_clock.is_running(current) and not sla_clock.is_running(to_status):
+        breaches = sla_clock.breaches_to_mark(ticket, now=now)
+        changed += breaches + sla_clock.stop(ticket, now=now, reason=to_status)
+        clock_event = (EventKind.SLA_PAUSED, {"reason": to_status})
+    elif not sla_clock.is_running(current) and sla_clock.is_running(to_status):
+        changed += sla_clock.restart(ticket, now=now)
+        clock_event = (EventKind.SLA_RESUMED, _deadlines_data(ticket))
     _touch(ticket, now, *changed)
     _record_event(
         ticket=ticket,
@@ -295,6 +382,9 @@ def ticket_change_status(
         to_value=to_status,
         data={"reason": reason} if reason else {},
     )
+    _record_breaches(ticket, breaches, now)
+    if clock_event is not None:
+        _record_event(ticket=ticket, kind=clock_event[0], actor=Actor.system(), at=now, data=clock_event[1])
     outbox.enqueue(
         ticket=ticket,
         event=payloads.status_event(to_status),
@@ -333,10 +423,13 @@ def comment_add(
         created_at=now,
     )
     changed = []
+    breaches = []
     if author_type == AuthorType.AGENT and not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
-        changed.append("first_response_at")
+        breaches = sla_clock.late_response(ticket, now=now)
+        changed += ["first_response_at", *breaches]
     _touch(ticket, now, *changed)
+    _record_breaches(ticket, breaches, now)
     _record_event(
         ticket=ticket,
         kind=EventKind.NOTE_ADDED if internal else EventKind.COMMENT_ADDED,

@@ -210,7 +210,20 @@ OMNICHANNEL_RATE_LIMITS = {"create": 100, "read": 500, "update": 200}
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "omnichannel.tasks.purge_idempotency_records", "schedule": 60 * 60},
     "dispatch-due-webhooks": {"task": "webhooks.tasks.dispatch_due_deliveries", "schedule": WEBHOOK_SWEEP_SECONDS},
+    "sweep-sla": {"task": "tickets.tasks.sweep_sla", "schedule": 60},
 }
+
+# E-mail (SLA at-risk warnings to supervisors). Without EMAIL_HOST, messages are printed
+# to the console (make run) rather than sent.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "servicedesk@banksulutgo.co.id")
 
 # The public tracking page (tickets/tracking_views.py): requests per client address.
 TRACKING_RATE_LIMIT = os.environ.get("TRACKING_RATE_LIMIT", "60/m")

@@ -26,11 +26,21 @@ def test_status_answers_the_spec_shape(api_client, reference_data, partner):
     document = AttachmentFactory(ticket=ticket, filename="atm_receipt.jpg", mime_type="image/jpeg", size=102400)
 
     # when
+    before = timezone.now()
     response = api_client.get(URL.format(ticket.number))
+    after = timezone.now()
 
     # then
     assert response.status_code == 200
-    assert response.json() == {
+    body = response.json()
+    # Time left counts from the moment of the answer: bounded by the moments around it.
+    for field, deadline in [
+        ("responseTimeLeftSeconds", ticket.response_deadline),
+        ("resolutionTimeLeftSeconds", ticket.resolution_deadline),
+    ]:
+        left = body["sla"].pop(field)
+        assert int((deadline - after).total_seconds()) <= left <= int((deadline - before).total_seconds())
+    assert body == {
         "ticketNumber": ticket.number,
         "ticketId": ticket.public_id,
         "channel": "WHATSAPP",
@@ -56,6 +66,7 @@ def test_status_answers_the_spec_shape(api_client, reference_data, partner):
             "responseDeadline": zulu(ticket.response_deadline),
             "resolutionDeadline": zulu(ticket.resolution_deadline),
             "isBreached": False,
+            "isPaused": False,
         },
         "comments": [
             {
