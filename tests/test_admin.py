@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 
@@ -41,13 +43,16 @@ def test_admin_ticket_list_shows_the_ticket(superuser_client, reference_data):
     assert "Kartu tertelan" in response.content.decode()
 
 
-def test_admin_ticket_page_renders_read_only(superuser_client, reference_data):
-    ticket = TicketFactory()
+def test_admin_ticket_page_offers_only_the_allowed_transitions_never_a_status_field(superuser_client, reference_data):
+    ticket = TicketFactory(status="IN_PROGRESS")
 
     response = superuser_client.get(f"/admin/tickets/ticket/{ticket.pk}/change/")
 
     assert response.status_code == 200
-    assert 'name="status"' not in response.content.decode()
+    page = response.content.decode()
+    offered = re.findall(r'<input type="hidden" name="status" value="([A-Z_]+)">', page)
+    assert offered == ["PENDING", "RESOLVED", "CANCELLED"]
+    assert '<select name="status"' not in page and 'type="text" name="status"' not in page
 
 
 def test_admin_creates_a_key_and_shows_it_once(superuser_client):

@@ -42,3 +42,10 @@ class ServiceNotConfigured(DomainError):
 
     def __init__(self, *, service_type: str):
         super().__init__(f"Service type {service_type} is not configured on this desk yet; try again later.")
+
+
+class NotAnAgentOfTheGroup(DomainError):
+    code = "not_an_agent_of_the_group"
+
+    def __init__(self, *, user, group):
+        super().__init__(f"{user} is not an active agent of {group}, so the ticket cannot be assigned to them.")

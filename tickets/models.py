@@ -4,6 +4,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 
 class Channel(models.TextChoices):
@@ -183,6 +184,11 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [
+            # The agent console's search by e-mail (case-insensitive) and phone.
+            models.Index(Upper("email"), name="customer_email_upper"),
+            models.Index(fields=["phone"], name="customer_phone"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.identifier or f"Customer {self.pk}"
@@ -256,6 +262,12 @@ class Ticket(models.Model):
             models.Index(fields=["partner", "request_id"], name="ticket_partner_request_id"),
             models.Index(fields=["partner", "updated_at"], name="ticket_partner_updated"),
             models.Index(fields=["status", "resolution_deadline"], name="ticket_status_deadline"),
+            # The agent console's default list: the open queue, most urgent first.
+            models.Index(
+                fields=["resolution_deadline", "id"],
+                name="ticket_open_queue",
+                condition=Q(status__in=["OPEN", "IN_PROGRESS", "PENDING"]),
+            ),
             # The SLA sweep (tickets/sla_sweep.py): each partial index holds only the
             # tickets whose clock runs and that are not yet marked, so a sweep reads the
             # few that crossed their deadline, however many tickets are open.
@@ -350,6 +362,7 @@ class EventKind(models.TextChoices):
     SLA_AT_RISK = "SLA_AT_RISK"
     SLA_RESPONSE_BREACHED = "SLA_RESPONSE_BREACHED"
     SLA_RESOLUTION_BREACHED = "SLA_RESOLUTION_BREACHED"
+    CUSTOMER_DETAILS_VIEWED = "CUSTOMER_DETAILS_VIEWED"
 
 
 class ActorType(models.TextChoices):

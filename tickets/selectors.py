@@ -4,8 +4,8 @@ from datetime import datetime
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from tickets import sla
-from tickets.models import SLA_RUNNING, Attachment, Comment, Ticket
+from tickets import roles, sla
+from tickets.models import SLA_RUNNING, Attachment, Comment, SupportGroup, Ticket
 
 
 def _with_status_details(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -31,6 +31,20 @@ def ticket_get_for_partner(*, partner, number: str, with_details: bool = True) -
 def tickets_for_partner(*, partner) -> QuerySet[Ticket]:
     """The partner's tickets, ready for the status answer; filter and paginate on top."""
     return _with_status_details(Ticket.objects.filter(partner=partner)).order_by("-created_at", "-pk")
+
+
+def tickets_visible_to(user) -> QuerySet[Ticket]:
+    """The tickets a member of the bank's staff may see and work: all for administrators,
+    else those of the support groups they belong to or supervise."""
+    if roles.sees_every_ticket(user):
+        return Ticket.objects.all()
+    groups = SupportGroup.objects.filter(Q(agents=user) | Q(supervisors=user)).values("pk")
+    return Ticket.objects.filter(support_group_id__in=groups)
+
+
+def assignable_agents(ticket: Ticket) -> QuerySet:
+    """Who a ticket can be assigned to: the active agents of its support group."""
+    return ticket.support_group.agents.filter(is_active=True).order_by("first_name", "last_name", "username")
 
 
 def sla_state_condition(state: sla.SlaState, *, now: datetime) -> Q:

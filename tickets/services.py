@@ -10,12 +10,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from tickets import number_allocation, sla, sla_clock, transitions
 from tickets.actors import Actor
 from tickets.attachments import InspectedFile
-from tickets.errors import ServiceNotConfigured, TicketFinal, TransitionNotAllowed
+from tickets.errors import NotAnAgentOfTheGroup, ServiceNotConfigured, TicketFinal, TransitionNotAllowed
 from tickets.models import (
     ActorType,
     Attachment,
@@ -33,6 +34,9 @@ from tickets.models import (
 from tickets.priority import PriorityInput, compute_priority
 from webhooks import outbox, payloads
 from webhooks.models import EventType
+
+# An agent's workload for auto-assignment: the tickets still to be worked.
+WORKLOAD_STATUSES = [TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.PENDING]
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,10 @@ def ticket_create(*, partner, api_key, draft: TicketDraft, now: datetime | None 
         updated_at=now,
     )
     actor = Actor.for_partner(partner)
+    if settings.AUTO_ASSIGN_TICKETS:
+        ticket.assignee = _least_loaded_agent(service.support_group)
+        if ticket.assignee is not None:
+            ticket.save(update_fields=["assignee"])
     _record_event(
         ticket=ticket,
         kind=EventKind.CREATED,
@@ -244,6 +252,7 @@ def ticket_create(*, partner, api_key, draft: TicketDraft, now: datetime | None 
 # What a change may read and write; refreshed from the locked row.
 _MUTABLE_FIELDS = [
     "status",
+    "assignee_id",  # setting the id drops a cached assignee that no longer holds
     "priority",
     "resolved_at",
     "closed_at",
@@ -261,10 +270,21 @@ _MUTABLE_FIELDS = [
 ]
 
 
+def _least_loaded_agent(group):
+    """The active agent of the group with the fewest tickets still to work (OPEN,
+    IN_PROGRESS, PENDING), the longest-standing account first on a tie; None without agents."""
+    return (
+        group.agents.filter(is_active=True)
+        .annotate(load=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=WORKLOAD_STATUSES)))
+        .order_by("load", "pk")
+        .first()
+    )
+
+
 def _lock(ticket: Ticket) -> Ticket:
     # Lock the ticket row for the rest of the transaction so that two concurrent changes
     # (a partner's cancel and an agent's resolve, the SLA sweep) apply one after the other.
-    locked = Ticket.objects.select_for_update().only(*_MUTABLE_FIELDS).get(pk=ticket.pk)
+    locked = Ticket.objects.select_for_update().only(*_MUTABLE_FIELDS, "assignee").get(pk=ticket.pk)
     for name in _MUTABLE_FIELDS:
         setattr(ticket, name, getattr(locked, name))
     return ticket
@@ -392,6 +412,30 @@ def ticket_change_status(
         at=now,
     )
     return StatusChange(ticket=ticket, from_status=current, to_status=to_status)
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, assignee, actor: Actor, now: datetime | None = None) -> Ticket:
+    """Give the ticket to an active agent of its support group, or to nobody (None)."""
+    now = now or timezone.now()
+    _lock(ticket)
+    _refuse_if_final(ticket)
+    if assignee is not None and not ticket.support_group.agents.filter(pk=assignee.pk, is_active=True).exists():
+        raise NotAnAgentOfTheGroup(user=assignee, group=ticket.support_group)
+    previous = ticket.assignee
+    if previous == assignee:
+        return ticket
+    ticket.assignee = assignee
+    _touch(ticket, now, "assignee")
+    _record_event(
+        ticket=ticket,
+        kind=EventKind.ASSIGNED,
+        actor=actor,
+        at=now,
+        from_value=previous.get_username() if previous else "",
+        to_value=assignee.get_username() if assignee else "",
+    )
+    return ticket
 
 
 def _refuse_if_final(ticket: Ticket) -> None:

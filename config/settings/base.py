@@ -213,6 +213,9 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-sla": {"task": "tickets.tasks.sweep_sla", "schedule": 60},
 }
 
+# A new ticket goes to the least-loaded active agent of its support group.
+AUTO_ASSIGN_TICKETS = env_bool("AUTO_ASSIGN_TICKETS", True)
+
 # E-mail (SLA at-risk warnings to supervisors). Without EMAIL_HOST, messages are printed
 # to the console (make run) rather than sent.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

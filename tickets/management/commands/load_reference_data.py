@@ -1,15 +1,17 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from tickets import roles
 from tickets.models import Branch, Customer, Service, SlaPolicy, SupportGroup
 from tickets.reference_data import BRANCHES, SERVICES, SLA_TARGETS, SUPPORT_GROUPS, TEST_CUSTOMER
 
 
 class Command(BaseCommand):
     help = (
-        "Create the service types, support groups, branch 001, the default SLA policies and the "
-        "spec's test customer. Safe to run again: it adds what is missing and leaves what "
-        "admins have edited (names, groups, SLA targets) alone."
+        "Create the service types, support groups, branch 001, the default SLA policies, the "
+        "spec's test customer and the roles Agent, Supervisor and Administrator. Safe to run "
+        "again: it adds what is missing and leaves what admins have edited (names, groups, SLA "
+        "targets) alone; the roles' permissions are reset to these."
     )
 
     @transaction.atomic
@@ -40,5 +42,6 @@ class Command(BaseCommand):
             defaults={"name": TEST_CUSTOMER["name"], "branch": branches[TEST_CUSTOMER["branch_code"]]},
         )
         created["customers"] += was_created
+        created["roles"] = len(roles.ensure_roles())
         summary = ", ".join(f"{count} {what}" for what, count in created.items())
         self.stdout.write(f"Reference data loaded: created {summary}.")
