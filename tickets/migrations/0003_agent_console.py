@@ -6,29 +6,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('apikeys', '0003_partner_webhook_failing_since_and_more'),
-        ('tickets', '0002_sla_engine'),
+        ("apikeys", "0003_partner_webhook_failing_since_and_more"),
+        ("tickets", "0002_sla_engine"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('CREATED', 'Created'), ('STATUS_CHANGED', 'Status Changed'), ('PRIORITY_CHANGED', 'Priority Changed'), ('ASSIGNED', 'Assigned'), ('COMMENT_ADDED', 'Comment Added'), ('NOTE_ADDED', 'Note Added'), ('ATTACHMENT_ADDED', 'Attachment Added'), ('SLA_PAUSED', 'Sla Paused'), ('SLA_RESUMED', 'Sla Resumed'), ('SLA_AT_RISK', 'Sla At Risk'), ('SLA_RESPONSE_BREACHED', 'Sla Response Breached'), ('SLA_RESOLUTION_BREACHED', 'Sla Resolution Breached'), ('CUSTOMER_DETAILS_VIEWED', 'Customer Details Viewed')], max_length=32),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("CREATED", "Created"),
+                    ("STATUS_CHANGED", "Status Changed"),
+                    ("PRIORITY_CHANGED", "Priority Changed"),
+                    ("ASSIGNED", "Assigned"),
+                    ("COMMENT_ADDED", "Comment Added"),
+                    ("NOTE_ADDED", "Note Added"),
+                    ("ATTACHMENT_ADDED", "Attachment Added"),
+                    ("SLA_PAUSED", "Sla Paused"),
+                    ("SLA_RESUMED", "Sla Resumed"),
+                    ("SLA_AT_RISK", "Sla At Risk"),
+                    ("SLA_RESPONSE_BREACHED", "Sla Response Breached"),
+                    ("SLA_RESOLUTION_BREACHED", "Sla Resolution Breached"),
+                    ("CUSTOMER_DETAILS_VIEWED", "Customer Details Viewed"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(django.db.models.functions.text.Upper('email'), name='customer_email_upper'),
+            model_name="customer",
+            index=models.Index(django.db.models.functions.text.Upper("email"), name="customer_email_upper"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['phone'], name='customer_phone'),
+            model_name="customer",
+            index=models.Index(fields=["phone"], name="customer_phone"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('status__in', ['OPEN', 'IN_PROGRESS', 'PENDING'])), fields=['resolution_deadline', 'id'], name='ticket_open_queue'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("status__in", ["OPEN", "IN_PROGRESS", "PENDING"])),
+                fields=["resolution_deadline", "id"],
+                name="ticket_open_queue",
+            ),
         ),
     ]
