@@ -51,13 +51,6 @@ class BusinessCalendarForm(forms.ModelForm):
             raise forms.ValidationError(f"{name!r} is not a time zone name such as Asia/Makassar.")
         return name
 
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("start_time"), cleaned.get("end_time")
-        if start and end and start >= end:
-            raise forms.ValidationError("Working hours must start before they end.")
-        return cleaned
-
 
 @admin.register(BusinessCalendar)
 class BusinessCalendarAdmin(admin.ModelAdmin):

@@ -94,7 +94,11 @@ class BusinessCalendar(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(start_time__lt=F("end_time")), name="calendar_start_before_end")
+            models.CheckConstraint(
+                condition=Q(start_time__lt=F("end_time")),
+                name="calendar_start_before_end",
+                violation_error_message="Working hours must start before they end.",
+            )
         ]
 
     def __str__(self) -> str:

@@ -334,7 +334,7 @@ def ticket_change_priority(
     changed = ["priority", "response_target_minutes", "resolution_target_minutes"]
     changed += sla_clock.recompute(ticket, now=now)
     changed += sla_clock.unmark_what_no_longer_holds(ticket, now=now)
-    breaches = sla_clock.breaches_to_mark(ticket, now=now) if sla_clock.is_running(ticket.status) else []
+    breaches = sla_clock.breaches_to_mark(ticket, now=now)
     changed += breaches
     _touch(ticket, now, *changed)
     _record_event(

@@ -94,9 +94,18 @@ def is_breached(
     """True once either deadline has passed unmet (a late first reply or a late resolution
     stays a breach). While the clock stands still, time does not pass."""
     clock = clock_time(now=now, paused_at=paused_at)
-    response_met_at = first_response_at or clock
-    resolution_met_at = resolved_at or clock
+    response_met_at = met_on_the_clock(first_response_at, paused_at) or clock
+    resolution_met_at = met_on_the_clock(resolved_at, paused_at) or clock
     return response_met_at > response_deadline or resolution_met_at > resolution_deadline
+
+
+def met_on_the_clock(met_at: datetime | None, paused_at: datetime | None) -> datetime | None:
+    """When a target was met as the SLA clock sees it: a reply or resolution while the
+    clock stands still (a reply to a PENDING ticket, resolving from PENDING) counts at the
+    moment it stopped, since no SLA time has passed since."""
+    if met_at is None or paused_at is None:
+        return met_at
+    return min(met_at, paused_at)
 
 
 class SlaState(Enum):

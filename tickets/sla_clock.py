@@ -23,9 +23,11 @@ def calendar_for(service: Service) -> WorkingCalendar:
     )
 
 
-def pauses_of(ticket: Ticket, *, now: datetime) -> list[Pause]:
-    """The ticket's pauses; one still going counts until `now`."""
-    return [(pause.started_at, pause.ended_at or now) for pause in SlaPause.objects.filter(ticket=ticket)]
+def pauses_of(ticket: Ticket) -> list[Pause]:
+    """The ticket's finished pauses. One still going is left out: while the clock stands
+    still the deadlines are those it would meet if it restarted where it stopped (time
+    left is measured from the stop), and the restart adds the pause's whole length."""
+    return list(SlaPause.objects.filter(ticket=ticket, ended_at__isnull=False).values_list("started_at", "ended_at"))
 
 
 def recompute(ticket: Ticket, *, now: datetime) -> list[str]:
@@ -36,7 +38,7 @@ def recompute(ticket: Ticket, *, now: datetime) -> list[str]:
         response_minutes=ticket.response_target_minutes,
         resolution_minutes=ticket.resolution_target_minutes,
         calendar=calendar_for(ticket.service),
-        pauses=pauses_of(ticket, now=now),
+        pauses=pauses_of(ticket),
     )
     ticket.response_deadline = deadlines.response
     ticket.resolution_deadline = deadlines.resolution
@@ -68,7 +70,8 @@ def breaches_to_mark(ticket: Ticket, *, now: datetime) -> list[str]:
 
 
 def late_response(ticket: Ticket, *, now: datetime) -> list[str]:
-    met_at = ticket.first_response_at or sla.clock_time(now=now, paused_at=ticket.sla_paused_at)
+    clock = sla.clock_time(now=now, paused_at=ticket.sla_paused_at)
+    met_at = sla.met_on_the_clock(ticket.first_response_at, ticket.sla_paused_at) or clock
     if ticket.response_breached_at is None and met_at > ticket.response_deadline:
         ticket.response_breached_at = ticket.response_deadline
         return ["response_breached_at"]
@@ -76,7 +79,8 @@ def late_response(ticket: Ticket, *, now: datetime) -> list[str]:
 
 
 def late_resolution(ticket: Ticket, *, now: datetime) -> list[str]:
-    met_at = ticket.resolved_at or sla.clock_time(now=now, paused_at=ticket.sla_paused_at)
+    clock = sla.clock_time(now=now, paused_at=ticket.sla_paused_at)
+    met_at = sla.met_on_the_clock(ticket.resolved_at, ticket.sla_paused_at) or clock
     if ticket.resolution_breached_at is None and met_at > ticket.resolution_deadline:
         ticket.resolution_breached_at = ticket.resolution_deadline
         return ["resolution_breached_at"]
@@ -88,10 +92,12 @@ def unmark_what_no_longer_holds(ticket: Ticket, *, now: datetime) -> list[str]:
     deadlines no longer justify is withdrawn (the sweep marks it again if it comes)."""
     changed = []
     clock = sla.clock_time(now=now, paused_at=ticket.sla_paused_at)
-    if ticket.response_breached_at is not None and (ticket.first_response_at or clock) <= ticket.response_deadline:
+    response_met_at = sla.met_on_the_clock(ticket.first_response_at, ticket.sla_paused_at) or clock
+    resolution_met_at = sla.met_on_the_clock(ticket.resolved_at, ticket.sla_paused_at) or clock
+    if ticket.response_breached_at is not None and response_met_at <= ticket.response_deadline:
         ticket.response_breached_at = None
         changed.append("response_breached_at")
-    if ticket.resolution_breached_at is not None and (ticket.resolved_at or clock) <= ticket.resolution_deadline:
+    if ticket.resolution_breached_at is not None and resolution_met_at <= ticket.resolution_deadline:
         ticket.resolution_breached_at = None
         changed.append("resolution_breached_at")
     if ticket.at_risk_notified_at is not None and clock < ticket.resolution_at_risk_at:

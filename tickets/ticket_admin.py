@@ -10,6 +10,7 @@ status machine allows from where the ticket is.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -95,7 +96,10 @@ class SlaStateFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        state = sla.SlaState(self.value())
+        try:
+            state = sla.SlaState(self.value())
+        except ValueError:
+            raise IncorrectLookupParameters(f"Unknown SLA state {self.value()!r}") from None
         return queryset.filter(selectors.sla_state_condition(state, now=timezone.now()))
 
 

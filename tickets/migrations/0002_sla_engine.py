@@ -165,7 +165,9 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="businesscalendar",
             constraint=models.CheckConstraint(
-                condition=models.Q(("start_time__lt", models.F("end_time"))), name="calendar_start_before_end"
+                condition=models.Q(("start_time__lt", models.F("end_time"))),
+                name="calendar_start_before_end",
+                violation_error_message="Working hours must start before they end.",
             ),
         ),
         migrations.AddField(
