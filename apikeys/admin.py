@@ -7,7 +7,9 @@ from apikeys.services import (
     InvalidKeySettings,
     api_key_create,
     api_key_revoke,
+    api_key_rotate,
     validate_networks,
+    validate_permissions,
     validate_webhook_url,
     webhook_secret_rotate,
 )
@@ -74,13 +76,41 @@ class ApiKeyCreationForm(forms.ModelForm):
             raise forms.ValidationError(str(exc)) from exc
 
 
+class ApiKeyChangeForm(forms.ModelForm):
+    permissions = forms.MultipleChoiceField(choices=Permission.choices, widget=forms.CheckboxSelectMultiple)
+    allowed_networks = forms.CharField(
+        label="Allowed networks", required=False, help_text="Comma-separated IPs or CIDR ranges; empty allows any"
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "permissions", "allowed_networks", "expires_at", "rate_limit_create", "rate_limit_read",
+                  "rate_limit_update"]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["allowed_networks"] = ", ".join(self.instance.allowed_networks or [])
+
+    def clean_permissions(self) -> list[str]:
+        try:
+            return validate_permissions(self.cleaned_data["permissions"])
+        except InvalidKeySettings as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_allowed_networks(self) -> list[str]:
+        try:
+            return validate_networks(self.cleaned_data["allowed_networks"].split(","))
+        except InvalidKeySettings as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "partner", "permissions", "state", "expires_at", "last_used_at"]
     list_filter = ["partner"]
     search_fields = ["name", "prefix", "partner__code"]
     readonly_fields = ["prefix", "last_used_at", "created_at", "revoked_at"]
-    actions = ["revoke"]
+    actions = ["revoke", "rotate"]
 
     @admin.display(description="State")
     def state(self, api_key: ApiKey) -> str:
@@ -91,8 +121,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return "active"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = ApiKeyCreationForm
+        kwargs["form"] = ApiKeyCreationForm if obj is None else ApiKeyChangeForm
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
@@ -134,6 +163,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
         messages.warning(request, f"Copy this key now, it is not shown again: {issued.raw_key}")
         if issued.webhook_secret:
             messages.warning(request, f"Partner webhook secret (shown once): {issued.webhook_secret}")
+
+    @admin.action(description="Rotate the selected keys (new key, same settings; the old one is revoked)",
+                  permissions=["change"])  # fmt: skip
+    def rotate(self, request, queryset):
+        for api_key in queryset.filter(revoked_at__isnull=True).select_related("partner"):
+            issued = api_key_rotate(api_key=api_key)
+            messages.warning(
+                request, f"New key for {api_key.partner.code} / {api_key.name}, shown once: {issued.raw_key}"
+            )
 
     @admin.action(description="Revoke the selected keys", permissions=["change"])
     def revoke(self, request, queryset):

@@ -119,6 +119,24 @@ def validate_webhook_url(url: str) -> str:
     return url
 
 
+@transaction.atomic
+def api_key_rotate(*, api_key: ApiKey) -> IssuedKey:
+    """A new key with the same partner, name, permissions, allow-list, expiry and rate
+    limits; the old one is revoked at once (a partner switches by deploying the new key)."""
+    issued = api_key_create(
+        partner_code=api_key.partner.code,
+        name=api_key.name,
+        permissions=api_key.permissions,
+        expires_at=api_key.expires_at,
+        allowed_networks=api_key.allowed_networks,
+        rate_limits={
+            kind: limit for kind in RATE_LIMIT_KINDS if (limit := getattr(api_key, f"rate_limit_{kind}")) is not None
+        },
+    )
+    api_key_revoke(api_key=api_key)
+    return issued
+
+
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()

@@ -87,3 +87,63 @@ def test_admin_revoke_action_revokes(superuser_client):
 
     key.refresh_from_db()
     assert key.revoked_at is not None
+
+
+def test_admin_rotate_action_issues_a_new_key_with_the_same_settings_and_revokes_the_old(superuser_client):
+    old = ApiKeyFactory(
+        name="Mobile app",
+        permissions=["omnichannel:read"],
+        allowed_networks=["10.0.0.0/8"],
+        rate_limit_read=900,
+    )
+
+    response = superuser_client.post(
+        "/admin/apikeys/apikey/", {"action": "rotate", "_selected_action": [old.pk]}, follow=True
+    )
+
+    old.refresh_from_db()
+    new = ApiKey.objects.exclude(pk=old.pk).get()
+    assert old.revoked_at is not None and new.revoked_at is None
+    assert (new.partner, new.name, new.permissions, new.allowed_networks, new.rate_limit_read) == (
+        old.partner, "Mobile app", ["omnichannel:read"], ["10.0.0.0/8"], 900,
+    )  # fmt: skip
+    shown = [str(m) for m in get_messages(response.wsgi_request) if "shown once" in str(m)]
+    assert len(shown) == 1
+    raw_key = shown[0].rsplit(" ", 1)[1]
+    assert raw_key.startswith(f"sdk_{new.prefix}_")
+
+
+def test_admin_edits_a_keys_permissions_and_allow_list(superuser_client):
+    key = ApiKeyFactory(permissions=["omnichannel:read"])
+
+    response = superuser_client.post(
+        f"/admin/apikeys/apikey/{key.pk}/change/",
+        {
+            "name": key.name,
+            "permissions": ["omnichannel:read", "omnichannel:update"],
+            "allowed_networks": "203.0.113.0/24, 10.1.2.3",
+            "rate_limit_create": "",
+            "rate_limit_read": "50",
+            "rate_limit_update": "",
+        },
+    )
+
+    assert response.status_code == 302
+    key.refresh_from_db()
+    assert key.permissions == ["omnichannel:read", "omnichannel:update"]
+    assert key.allowed_networks == ["203.0.113.0/24", "10.1.2.3/32"]
+    assert key.rate_limit_read == 50
+
+
+def test_admin_refuses_a_bad_allow_list(superuser_client):
+    key = ApiKeyFactory(permissions=["omnichannel:read"])
+
+    response = superuser_client.post(
+        f"/admin/apikeys/apikey/{key.pk}/change/",
+        {"name": key.name, "permissions": ["omnichannel:read"], "allowed_networks": "10.0.0.0/33"},
+    )
+
+    assert response.status_code == 200
+    assert "Invalid IP address or CIDR range" in response.content.decode()
+    key.refresh_from_db()
+    assert key.allowed_networks == []
