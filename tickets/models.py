@@ -8,16 +8,16 @@ from django.db.models.functions import Upper
 
 
 class Channel(models.TextChoices):
-    WHATSAPP = "WHATSAPP"
-    EMAIL = "EMAIL"
-    CHAT = "CHAT"
-    PHONE = "PHONE"
-    SMS = "SMS"
-    FACEBOOK = "FACEBOOK"
-    INSTAGRAM = "INSTAGRAM"
-    TWITTER = "TWITTER"
-    TELEGRAM = "TELEGRAM"
-    WEB_PORTAL = "WEB_PORTAL"
+    WHATSAPP = "WHATSAPP", "WhatsApp"
+    EMAIL = "EMAIL", "E-mail"
+    CHAT = "CHAT", "Chat"
+    PHONE = "PHONE", "Phone"
+    SMS = "SMS", "SMS"
+    FACEBOOK = "FACEBOOK", "Facebook"
+    INSTAGRAM = "INSTAGRAM", "Instagram"
+    TWITTER = "TWITTER", "Twitter"
+    TELEGRAM = "TELEGRAM", "Telegram"
+    WEB_PORTAL = "WEB_PORTAL", "Web portal"
 
 
 class ServiceType(models.TextChoices):

@@ -31,7 +31,7 @@ def mask_text(text: str) -> str:
 
 
 def rupiah(amount) -> str:
-    """An amount in Indonesian notation: `Rp 1.500.000,00`."""
+    """An amount in Indonesian notation (Babel's id_ID): `Rp1.500.000`."""
     return format_currency(Decimal(str(amount)), "IDR", locale="id_ID")
 
 

@@ -438,6 +438,11 @@ def ticket_assign(*, ticket: Ticket, assignee, actor: Actor, now: datetime | Non
     return ticket
 
 
+def customer_details_viewed(*, ticket: Ticket, actor: Actor, now: datetime | None = None) -> None:
+    """Record that someone of the bank looked at the customer's full contact details."""
+    _record_event(ticket=ticket, kind=EventKind.CUSTOMER_DETAILS_VIEWED, actor=actor, at=now or timezone.now())
+
+
 def _refuse_if_final(ticket: Ticket) -> None:
     if transitions.is_final(ticket.status):
         raise TicketFinal(status=ticket.status)

@@ -28,7 +28,14 @@ from tickets.actors import Actor
 from tickets.attachments import MAX_ATTACHMENT_BYTES, AttachmentRejected, inspect_file
 from tickets.errors import DomainError
 from tickets.models import Attachment, Comment, EventKind, Ticket, TicketEvent, TicketStatus
-from tickets.services import NewAttachment, attachments_add, comment_add, ticket_assign, ticket_change_status
+from tickets.services import (
+    NewAttachment,
+    attachments_add,
+    comment_add,
+    customer_details_viewed,
+    ticket_assign,
+    ticket_change_status,
+)
 from webhooks.models import Delivery
 
 QUEUE_STATUSES = [TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.PENDING]
@@ -325,15 +332,11 @@ class TicketAdmin(admin.ModelAdmin):
             "sla": self._sla_rows(ticket, now),
             "customer": self._customer_card(ticket, show_contact),
             "metadata_rows": presentation.metadata_rows(ticket.metadata),
-            "amount": presentation.rupiah(ticket.amount)
-            if ticket.amount is not None and (ticket.amount_currency or "IDR") == "IDR"
-            else None,
             "timeline": self._timeline(ticket),
             "attachments": list(ticket.attachments.order_by("uploaded_at", "pk")),
             "can_work": can_work,
             "transitions": [
-                (status, "Reopen" if ticket.status == TicketStatus.RESOLVED else TicketStatus(status).label)
-                for status in transitions.allowed_for_agent(ticket.status)
+                (status, button_label(ticket.status, status)) for status in transitions.allowed_for_agent(ticket.status)
             ]
             if can_work
             else [],
@@ -498,14 +501,7 @@ class TicketAdmin(admin.ModelAdmin):
         if request.method != "POST":
             raise Http404
         ticket = self._visible_ticket(request, ticket_id)
-        TicketEvent.objects.create(
-            ticket=ticket,
-            kind=EventKind.CUSTOMER_DETAILS_VIEWED,
-            actor_type="AGENT",
-            actor_user=request.user,
-            actor_label=(request.user.get_full_name() or request.user.get_username())[:200],
-            created_at=timezone.now(),
-        )
+        customer_details_viewed(ticket=ticket, actor=Actor.for_agent(request.user))
         return self._render_page(request, ticket.pk, show_contact=True)
 
     def attachment_view(self, request, ticket_id, attachment_id):
@@ -610,6 +606,24 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel the selected tickets", permissions=["change"])
     def set_cancelled(self, request, queryset):
         self._set_status(request, queryset, TicketStatus.CANCELLED)
+
+
+# What a status button does, said as an action.
+_BUTTON_LABELS = {
+    TicketStatus.IN_PROGRESS: "Start work",
+    TicketStatus.PENDING: "Wait on customer",
+    TicketStatus.RESOLVED: "Resolve",
+    TicketStatus.CLOSED: "Close",
+    TicketStatus.CANCELLED: "Cancel ticket",
+}
+
+
+def button_label(current: str, target: str) -> str:
+    if current == TicketStatus.RESOLVED and target == TicketStatus.IN_PROGRESS:
+        return "Reopen"
+    if current == TicketStatus.PENDING and target == TicketStatus.IN_PROGRESS:
+        return "Customer answered"
+    return _BUTTON_LABELS.get(target, TicketStatus(target).label)
 
 
 def _allowed_text(status: str) -> str:

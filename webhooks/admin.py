@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from tickets.selectors import tickets_visible_to
 from webhooks.models import Attempt, Delivery, DeliveryStatus
 from webhooks.services import redeliver
 
@@ -44,6 +45,10 @@ class DeliveryAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in Delivery._meta.fields]
     # An estimate rather than COUNT(*) over a table that grows with every event.
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        # An agent sees the deliveries of the tickets they may see, no others.
+        return super().get_queryset(request).filter(ticket__in=tickets_visible_to(request.user))
 
     @admin.display(description="Ticket", ordering="ticket__number")
     def ticket_number(self, delivery: Delivery) -> str:
