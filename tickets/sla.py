@@ -141,6 +141,19 @@ def state(
     return SlaState.ON_TRACK
 
 
+def state_of(ticket, now: datetime) -> SlaState:
+    """`state` of anything carrying a ticket's SLA fields (a Ticket row)."""
+    return state(
+        now=now,
+        response_deadline=ticket.response_deadline,
+        resolution_deadline=ticket.resolution_deadline,
+        resolution_at_risk_at=ticket.resolution_at_risk_at,
+        first_response_at=ticket.first_response_at,
+        resolved_at=ticket.resolved_at,
+        paused_at=ticket.sla_paused_at,
+    )
+
+
 def seconds_left(*, deadline_at: datetime, met_at: datetime | None, now: datetime, paused_at: datetime | None):
     """Seconds from the clock's time to the deadline (negative once overdue), or None
     when the target was met."""

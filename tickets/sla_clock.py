@@ -70,20 +70,21 @@ def breaches_to_mark(ticket: Ticket, *, now: datetime) -> list[str]:
 
 
 def late_response(ticket: Ticket, *, now: datetime) -> list[str]:
-    clock = sla.clock_time(now=now, paused_at=ticket.sla_paused_at)
-    met_at = sla.met_on_the_clock(ticket.first_response_at, ticket.sla_paused_at) or clock
-    if ticket.response_breached_at is None and met_at > ticket.response_deadline:
-        ticket.response_breached_at = ticket.response_deadline
-        return ["response_breached_at"]
-    return []
+    return _late(ticket, now=now, met="first_response_at", deadline="response_deadline", mark="response_breached_at")
 
 
 def late_resolution(ticket: Ticket, *, now: datetime) -> list[str]:
+    return _late(ticket, now=now, met="resolved_at", deadline="resolution_deadline", mark="resolution_breached_at")
+
+
+def _late(ticket: Ticket, *, now: datetime, met: str, deadline: str, mark: str) -> list[str]:
+    """Mark the target late if it was met (or is still unmet at the clock's time) after
+    its deadline and is not marked yet; the mark is the deadline itself."""
     clock = sla.clock_time(now=now, paused_at=ticket.sla_paused_at)
-    met_at = sla.met_on_the_clock(ticket.resolved_at, ticket.sla_paused_at) or clock
-    if ticket.resolution_breached_at is None and met_at > ticket.resolution_deadline:
-        ticket.resolution_breached_at = ticket.resolution_deadline
-        return ["resolution_breached_at"]
+    met_at = sla.met_on_the_clock(getattr(ticket, met), ticket.sla_paused_at) or clock
+    if getattr(ticket, mark) is None and met_at > getattr(ticket, deadline):
+        setattr(ticket, mark, getattr(ticket, deadline))
+        return [mark]
     return []
 
 

@@ -142,15 +142,7 @@ class AssigneeFilter(admin.SimpleListFilter):
 
 def sla_text(ticket: Ticket, now) -> tuple[str, str]:
     """(state, what agents read) for a ticket: state, then time left or overdue."""
-    state = sla.state(
-        now=now,
-        response_deadline=ticket.response_deadline,
-        resolution_deadline=ticket.resolution_deadline,
-        resolution_at_risk_at=ticket.resolution_at_risk_at,
-        first_response_at=ticket.first_response_at,
-        resolved_at=ticket.resolved_at,
-        paused_at=ticket.sla_paused_at,
-    )
+    state = sla.state_of(ticket, now)
     left = sla.seconds_left(
         deadline_at=ticket.resolution_deadline, met_at=ticket.resolved_at, now=now, paused_at=ticket.sla_paused_at
     )

@@ -90,18 +90,6 @@ def pauses(ticket: Ticket) -> list[tuple]:
     return list(SlaPause.objects.filter(ticket=ticket).values_list("started_at", "ended_at", "reason"))
 
 
-def state_of(ticket: Ticket, now: datetime) -> sla.SlaState:
-    return sla.state(
-        now=now,
-        response_deadline=ticket.response_deadline,
-        resolution_deadline=ticket.resolution_deadline,
-        resolution_at_risk_at=ticket.resolution_at_risk_at,
-        first_response_at=ticket.first_response_at,
-        resolved_at=ticket.resolved_at,
-        paused_at=ticket.sla_paused_at,
-    )
-
-
 def filtered(state: sla.SlaState, now: datetime) -> set[int]:
     return set(Ticket.objects.filter(sla_state_condition(state, now=now)).values_list("pk", flat=True))
 
@@ -356,7 +344,7 @@ def test_lowering_the_priority_withdraws_the_marks_the_new_deadlines_no_longer_j
     # then
     ticket.refresh_from_db()
     assert ticket.response_breached_at is None
-    assert state_of(ticket, T + 5 * HOUR + MINUTE) is sla.SlaState.ON_TRACK
+    assert sla.state_of(ticket, T + 5 * HOUR + MINUTE) is sla.SlaState.ON_TRACK
 
 
 def test_raising_the_priority_of_a_paused_ticket_past_its_deadline_marks_the_breach(reference_data, partner):
@@ -370,7 +358,7 @@ def test_raising_the_priority_of_a_paused_ticket_past_its_deadline_marks_the_bre
     # then: the same breach the services mark when a late ticket stops its clock
     ticket.refresh_from_db()
     assert ticket.response_deadline == T + 15 * MINUTE
-    assert state_of(ticket, T + 3 * HOUR) is sla.SlaState.BREACHED
+    assert sla.state_of(ticket, T + 3 * HOUR) is sla.SlaState.BREACHED
     assert ticket.response_breached_at == T + 15 * MINUTE
     assert ticket.pk in filtered(sla.SlaState.BREACHED, T + 3 * HOUR)
 
@@ -460,7 +448,7 @@ def test_resolving_a_pending_ticket_after_a_long_wait_is_not_a_breach(reference_
     # then
     answer = SlaSerializer(ticket, context={"now": T + 4 * HOUR}).data
     assert answer["isBreached"] is False
-    assert state_of(ticket, T + 4 * HOUR) is sla.SlaState.PAUSED
+    assert sla.state_of(ticket, T + 4 * HOUR) is sla.SlaState.PAUSED
     assert ticket.resolution_breached_at is None
 
 
@@ -872,4 +860,4 @@ def test_the_sla_state_condition_agrees_with_sla_state(tickets_in_every_state, a
     tickets = Ticket.objects.all()
 
     for state in sla.SlaState:
-        assert filtered(state, at) == {ticket.pk for ticket in tickets if state_of(ticket, at) is state}, state
+        assert filtered(state, at) == {ticket.pk for ticket in tickets if sla.state_of(ticket, at) is state}, state
