@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install messages run test lint format clean bench fuzz
+.PHONY: install messages run up test lint format clean bench fuzz
 
 install: $(INSTALLED)
 
@@ -21,6 +21,11 @@ messages: install
 ## run: migrate, load reference data, print a demo key, serve http://127.0.0.1:8000 with a Celery worker
 run: messages
 	$(BIN)/python bin/run_local.py
+
+## up: production-like: PostgreSQL and Redis (DATABASE_URL, REDIS_URL), production settings, release step
+## (create the database, migrate, collectstatic, load_reference_data), then the Procfile's web, worker, beat
+up: messages
+	$(BIN)/python bin/up.py
 
 ## test: the whole suite (SQLite by default; DATABASE_URL / REDIS_URL select real services)
 test: messages

@@ -136,14 +136,15 @@ def grow_table(total: int) -> None:
             request_id, service_id, support_group_id, branch_id, customer_id, assignee_id, title, description,
             category, requested_priority, priority, status, amount, amount_currency, metadata, webhook_url,
             api_version, preferred_language, response_target_minutes, resolution_target_minutes,
-            response_deadline, resolution_deadline, first_response_at, created_at, updated_at, resolved_at,
+            response_deadline, resolution_deadline, resolution_at_risk_at, first_response_at, sla_paused_at,
+            response_breached_at, resolution_breached_at, at_risk_notified_at, created_at, updated_at, resolved_at,
             closed_at, cancelled_at)
         SELECT 'INC-1999-' || lpad(g::text, 7, '0'), 'tkt_bulk' || g, t.partner_id, t.api_key_id, t.channel,
             'BULK-' || g, '', t.service_id, t.support_group_id, t.branch_id, t.customer_id, NULL, t.title,
             t.description, t.category, t.requested_priority, t.priority, t.status, t.amount, t.amount_currency,
             t.metadata, t.webhook_url, t.api_version, t.preferred_language, t.response_target_minutes,
-            t.resolution_target_minutes, t.response_deadline, t.resolution_deadline, NULL, t.created_at,
-            t.updated_at, NULL, NULL, NULL
+            t.resolution_target_minutes, t.response_deadline, t.resolution_deadline, t.resolution_at_risk_at,
+            NULL, t.sla_paused_at, NULL, NULL, NULL, t.created_at, t.updated_at, NULL, NULL, NULL
         FROM generate_series(1, %s) AS g
         CROSS JOIN LATERAL (SELECT * FROM tickets_ticket ORDER BY id LIMIT 1) AS t
         """,

@@ -4,6 +4,8 @@ Nothing else (no stack trace, SQL or secret) ever reaches a partner."""
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -60,6 +62,15 @@ def _first_code(exc: exceptions.APIException) -> str:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE wherever it is
+        # first read (the idempotency fingerprint, a parser): the same 413 as the parser's.
+        return Response(
+            envelope(
+                f"Request body is larger than {settings.OMNICHANNEL_MAX_BODY_BYTES} bytes.", code="request_too_large"
+            ),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, DomainError):
         set_rollback()
         return Response(envelope(exc.message, code=exc.code, errors=exc.errors), status=exc.status_code)

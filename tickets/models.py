@@ -210,16 +210,24 @@ class TicketNumberCounter(models.Model):
 
 
 class Ticket(models.Model):
-    number = models.CharField(max_length=32, unique=True)
-    public_id = models.CharField(max_length=32, unique=True, editable=False)
-    partner = models.ForeignKey("apikeys.Partner", on_delete=models.PROTECT, related_name="tickets")
-    api_key = models.ForeignKey("apikeys.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Every index here is written again when a ticket changes (an SLA mark is no HOT
+    # update), so the table keeps only those a query uses: uniqueness as constraints (no
+    # LIKE-pattern twins), and no index where a composite one below already leads with
+    # the column (partner) or nothing looks rows up by it (api_key, branch).
+    number = models.CharField(max_length=32)
+    public_id = models.CharField(max_length=32, editable=False)
+    partner = models.ForeignKey("apikeys.Partner", on_delete=models.PROTECT, related_name="tickets", db_index=False)
+    api_key = models.ForeignKey(
+        "apikeys.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     channel = models.CharField(max_length=16, choices=Channel.choices)
     channel_reference_id = models.CharField(max_length=128, blank=True)
     request_id = models.CharField(max_length=128, blank=True)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="tickets")
     support_group = models.ForeignKey(SupportGroup, on_delete=models.PROTECT, related_name="tickets")
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets")
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets", db_index=False
+    )
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_tickets"
@@ -254,18 +262,21 @@ class Ticket(models.Model):
     at_risk_notified_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(db_index=True)
-    updated_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField()  # looked up per partner: ticket_partner_updated
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="ticket_unique_number"),
+            models.UniqueConstraint(fields=["public_id"], name="ticket_unique_public_id"),
+        ]
         indexes = [
             models.Index(fields=["partner", "channel_reference_id"], name="ticket_partner_channel_ref"),
             models.Index(fields=["partner", "request_id"], name="ticket_partner_request_id"),
             models.Index(fields=["partner", "updated_at"], name="ticket_partner_updated"),
-            models.Index(fields=["status", "resolution_deadline"], name="ticket_status_deadline"),
             # The agent console's default list: the open queue, most urgent first.
             models.Index(
                 fields=["resolution_deadline", "id"],

@@ -8,6 +8,8 @@ partner's API call. Status is never a form field: the page offers the transition
 status machine allows from where the ticket is.
 """
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -38,6 +40,7 @@ from tickets.services import (
 )
 from webhooks.models import Delivery
 
+_ROW_ID = re.compile(r"[0-9]{1,18}")
 QUEUE_STATUSES = [TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.PENDING]
 # Counting stops here: a page of a million rows must not COUNT them all.
 COUNT_CAP = 10_000
@@ -51,6 +54,12 @@ STATUS_COLOURS = {
 }
 PRIORITY_COLOURS = {"LOW": "#57606a", "MEDIUM": "#1f6feb", "HIGH": "#bc4c00", "CRITICAL": "#cf222e"}
 SLA_COLOURS = {"breached": "#cf222e", "at_risk": "#bc4c00", "paused": "#57606a", "on_track": "#1a7f37"}
+
+
+def is_row_id(value: str) -> bool:
+    """ASCII digits that fit a database id (str.isdigit() also takes "²", and int() refuses
+    thousands of digits)."""
+    return bool(_ROW_ID.fullmatch(value))
 
 
 def badge(text: str, colour: str):
@@ -135,7 +144,7 @@ class AssigneeFilter(admin.SimpleListFilter):
             return queryset.filter(assignee=request.user)
         if value == "none":
             return queryset.filter(assignee__isnull=True)
-        if value.isdigit():
+        if is_row_id(value):
             return queryset.filter(assignee_id=int(value))
         return queryset.none()
 
@@ -301,7 +310,7 @@ class TicketAdmin(admin.ModelAdmin):
         return self._render_page(request, object_id)
 
     def _render_page(self, request, ticket_id, *, show_contact=False, reply_form=None, status=200):
-        if not str(ticket_id).isdigit():
+        if not is_row_id(str(ticket_id)):
             raise Http404
         ticket = self._visible_ticket(request, ticket_id)
         ticket = Ticket.objects.select_related(
@@ -472,7 +481,7 @@ class TicketAdmin(admin.ModelAdmin):
             assignee = request.user
         elif choice == "":
             assignee = None
-        elif choice.isdigit():
+        elif is_row_id(choice):
             assignee = selectors.assignable_agents(ticket).filter(pk=int(choice)).first()
             if assignee is None:
                 messages.error(request, "That agent does not work this ticket's support group.")
