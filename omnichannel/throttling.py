@@ -7,9 +7,17 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django_ratelimit.core import get_usage
+from prometheus_client import Counter
 from rest_framework import exceptions, status
 
 logger = logging.getLogger("omnichannel.throttling")
+
+# Exposed at /metrics (config/metrics.py); summed over gunicorn's workers in multiprocess mode.
+REJECTIONS = Counter(
+    "servicedesk_rate_limit_rejections",
+    "Partner API calls refused with 429 because the key's rate limit was exceeded, by kind of call.",
+    ["kind"],
+)
 
 KIND_BY_METHOD = {"POST": "create", "GET": "read", "PATCH": "update"}
 
@@ -66,6 +74,8 @@ def consume(*, api_key, method: str, request) -> Usage | None:
         return None
     if usage is None or usage["time_left"] < 0:
         return None
+    if usage["should_limit"]:
+        REJECTIONS.labels(kind).inc()  # the caller answers 429 for exactly this
     return Usage(
         limit=limit,
         remaining=max(limit - usage["count"], 0),

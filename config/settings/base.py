@@ -1,11 +1,14 @@
 """Settings shared by every run. Everything that differs between machines comes from
 the environment; every variable is listed in README.md."""
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -41,10 +44,16 @@ INSTALLED_APPS = [
     "webhooks",
     "tickets",
     "omnichannel",
+    "config.apps.ObservabilityConfig",  # structlog and the Celery task log lines
 ]
 
 MIDDLEWARE = [
     "config.health.HealthCheckMiddleware",  # first: probes skip the host check and redirects
+    # /metrics likewise (a scraper uses the instance's address); probes and scrapes are
+    # neither logged nor measured, everything after is.
+    "config.metrics.MetricsEndpointMiddleware",
+    "config.request_logging.RequestLogMiddleware",
+    "config.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -195,12 +204,34 @@ WEBHOOK_LEASE_SECONDS = float(os.environ.get("WEBHOOK_LEASE_SECONDS", "60"))
 WEBHOOK_SWEEP_SECONDS = float(os.environ.get("WEBHOOK_SWEEP_SECONDS", "30"))
 WEBHOOK_FAILING_AFTER = timedelta(hours=24)
 
+# Logs (config/logs.py): one JSON object a line, or text for people with LOG_FORMAT=console,
+# the default when DEBUG is on (`make run`). The line per request (servicedesk.requests)
+# and per task (servicedesk.tasks) is at INFO: LOG_LEVEL=WARNING leaves them out.
+LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("console" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "console"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or console, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": "config.logs.json_formatter"},
+        "console": {"()": "config.logs.console_formatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        "null": {"class": "logging.NullHandler"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's default handlers: the console one would print its records a second
+        # time; mail_admins would e-mail a request's details (there are no ADMINS anyway).
+        "django": {"handlers": [], "propagate": True},
+        # runserver's access line holds the query string; the request line replaces it.
+        "django.server": {"handlers": ["null"], "propagate": False},
+        # Celery's "received" and "succeeded" lines repeat the task line (failures still show).
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
+    },
 }
 # Django's own cap on request.body, kept in line with the partner API's.
 DATA_UPLOAD_MAX_MEMORY_SIZE = OMNICHANNEL_MAX_BODY_BYTES
@@ -217,7 +248,19 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "omnichannel.tasks.purge_idempotency_records", "schedule": 60 * 60},
     "dispatch-due-webhooks": {"task": "webhooks.tasks.dispatch_due_deliveries", "schedule": WEBHOOK_SWEEP_SECONDS},
     "sweep-sla": {"task": "tickets.tasks.sweep_sla", "schedule": 60},
+    "purge-webhook-history": {
+        "task": "webhooks.retention.purge_webhook_history",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
+# Task modules beyond the <app>/tasks.py that Celery's autodiscovery imports.
+CELERY_IMPORTS = ["webhooks.retention"]
+
+# Data lifecycle (docs/operations.md): webhook history is purged daily by beat; tickets only
+# by hand (`purge_tickets`), never less than TICKET_RETENTION_YEARS after they closed.
+WEBHOOK_ATTEMPT_RETENTION_DAYS = int(os.environ.get("WEBHOOK_ATTEMPT_RETENTION_DAYS", "90"))
+WEBHOOK_DELIVERY_RETENTION_DAYS = int(os.environ.get("WEBHOOK_DELIVERY_RETENTION_DAYS", "90"))
+TICKET_RETENTION_YEARS = int(os.environ.get("TICKET_RETENTION_YEARS", "10"))
 
 # A new ticket goes to the least-loaded active agent of its support group.
 AUTO_ASSIGN_TICKETS = env_bool("AUTO_ASSIGN_TICKETS", True)
@@ -236,3 +279,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "servicedesk@banksulut
 
 # The public tracking page (tickets/tracking_views.py): requests per client address.
 TRACKING_RATE_LIMIT = os.environ.get("TRACKING_RATE_LIMIT", "60/m")
+
+# Metrics at /metrics (config/metrics.py), for callers from these networks (CIDR, comma-
+# separated; the address as TRUSTED_PROXY_COUNT reads it) or presenting METRICS_TOKEN as
+# `Authorization: Bearer <token>` (empty: no token is accepted). Anyone else gets a 404.
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
+for _network in METRICS_ALLOWED_NETWORKS:
+    ipaddress.ip_network(_network, strict=False)  # a typo fails at start, not at every scrape
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
