@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "tickets",
     "omnichannel",
     "config.apps.ObservabilityConfig",  # structlog and the Celery task log lines
+    "axes",  # admin login throttling
 ]
 
 MIDDLEWARE = [
@@ -62,7 +63,18 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a locked-out login
 ]
+
+# Admin login throttling (django-axes): 5 failed logins for one username from one address
+# lock that pair out for AXES_COOLOFF_MINUTES; a success resets the count. Locking by the
+# pair, not the username alone, keeps an attacker from locking a real agent out.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "apikeys.permissions.client_address"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

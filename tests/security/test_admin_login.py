@@ -1,14 +1,12 @@
 """Brute force on the admin login: after 5 failed logins for one username from one
 address, the next attempt is refused even with the right password, until the cool-off.
 
-Login throttling (django-axes) is not installed yet: this test fails today, and is marked
-xfail(strict=True) so that it turns red (XPASS) the day it lands, to have its mark removed.
-It shortens the cool-off through AXES_COOLOFF_TIME; with another tool, change that line."""
+django-axes does it (config/settings/base.py); the test shortens its cool-off through
+AXES_COOLOFF_TIME."""
 
 import time
 from datetime import timedelta
 
-import pytest
 from django.test import Client
 
 from tests.factories import UserFactory
@@ -26,7 +24,6 @@ def logged_in(client: Client) -> bool:
     return "_auth_user_id" in client.session
 
 
-@pytest.mark.xfail(strict=True, reason="login throttling not installed yet")
 def test_five_failed_logins_lock_the_username_out_from_that_address_until_the_cool_off(db, settings):
     settings.AXES_COOLOFF_TIME = timedelta(seconds=COOL_OFF_SECONDS)
     user = UserFactory(username="agent.target", is_staff=True, is_superuser=True)
