@@ -29,7 +29,7 @@ from tickets import presentation, selectors, sla, transitions
 from tickets.actors import Actor
 from tickets.attachments import MAX_ATTACHMENT_BYTES, AttachmentRejected, inspect_file
 from tickets.errors import DomainError
-from tickets.models import Attachment, Comment, EventKind, Ticket, TicketEvent, TicketStatus
+from tickets.models import Attachment, Comment, Customer, EventKind, Ticket, TicketEvent, TicketStatus
 from tickets.services import (
     NewAttachment,
     attachments_add,
@@ -43,7 +43,9 @@ from webhooks.models import Delivery
 _ROW_ID = re.compile(r"[0-9]{1,18}")
 QUEUE_STATUSES = [TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.PENDING]
 # Counting stops here: a page of a million rows must not COUNT them all.
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
+# The most rows one exact search term brings in (a reference shared by many tickets).
+EXACT_LIMIT = 1_000
 STATUS_COLOURS = {
     "OPEN": "#1f6feb",
     "IN_PROGRESS": "#8250df",
@@ -266,22 +268,24 @@ class TicketAdmin(admin.ModelAdmin):
         return badge(text, SLA_COLOURS[state])
 
     def get_search_results(self, request, queryset, search_term):
-        """Exact matches on indexed columns first (a number, a reference, a CIF, an e-mail,
-        a phone); only when nothing matches exactly, words of the title or the name."""
+        """Exact matches first, each looked up through its own index (a number, a
+        reference, a CIF, an e-mail, a phone); only when nothing matches exactly, words of
+        the title or the customer's name (a scan: the slow path, for the rare search)."""
         term = search_term.strip()
         if not term:
             return queryset, False
-        exact = (
-            Q(number=term.upper())
-            | Q(channel_reference_id=term)
-            | Q(customer__identifier=term)
-            | Q(customer__phone=term.replace(" ", "").replace("-", ""))
-        )
+        phone = term.replace(" ", "").replace("-", "")
+        customers = Customer.objects.filter(identifier=term).values_list("pk", flat=True)[:EXACT_LIMIT]
+        customer_ids = {*customers, *Customer.objects.filter(phone=phone).values_list("pk", flat=True)[:EXACT_LIMIT]}
         if "@" in term:
-            exact |= Q(customer__email__iexact=term)
-        matched = queryset.filter(exact)
-        if matched.exists() or len(term) < 3:
-            return matched, False
+            customer_ids |= set(Customer.objects.filter(email__iexact=term).values_list("pk", flat=True)[:EXACT_LIMIT])
+        ticket_ids = {
+            *Ticket.objects.filter(number=term.upper()).values_list("pk", flat=True),
+            *Ticket.objects.filter(channel_reference_id=term).values_list("pk", flat=True)[:EXACT_LIMIT],
+        }
+        exact = Q(pk__in=ticket_ids) | Q(customer_id__in=customer_ids)
+        if ticket_ids or customer_ids or len(term) < 3:
+            return queryset.filter(exact), False
         return queryset.filter(Q(title__icontains=term) | Q(customer__name__icontains=term)), False
 
     # --- the ticket page -------------------------------------------------------------
