@@ -133,7 +133,7 @@ def _record(delivery: Delivery, answer: transport.Answer, started_at: datetime) 
     if verdict is retries.Verdict.RETRY:
         next_attempt_at = retry_policy().next_attempt_at(
             now=now,
-            failed_attempts=delivery.attempt_count,
+            failed_attempts=_attempts_this_round(delivery),
             status_code=answer.status_code,
             retry_after=answer.retry_after,
             rng=_rng,
@@ -167,9 +167,13 @@ def _record(delivery: Delivery, answer: transport.Answer, started_at: datetime) 
             fields["delivered_at"] = now
         if next_attempt_at is not None:
             fields["next_attempt_at"] = next_attempt_at
-        Delivery.objects.filter(pk=delivery.pk).update(**fields)
-        _note_endpoint_health(delivery.partner_id, delivered=status == DeliveryStatus.DELIVERED, at=started_at)
-        transaction.on_commit(lambda: _queue_what_follows(delivery, status, next_attempt_at, now))
+        # Only while this worker still holds the lease: an attempt that outlived it (a
+        # receiver trickling its answer) has been handed on, and must not overwrite what
+        # the next worker recorded. The attempt itself stays in the history.
+        still_ours = Delivery.objects.filter(pk=delivery.pk, leased_until=delivery.leased_until).update(**fields)
+        if still_ours:
+            _note_endpoint_health(delivery.partner_id, delivered=status == DeliveryStatus.DELIVERED, at=started_at)
+            transaction.on_commit(lambda: _queue_what_follows(delivery, status, next_attempt_at, now))
 
     log = logger.info if status == DeliveryStatus.DELIVERED else logger.warning
     log(
@@ -183,6 +187,13 @@ def _record(delivery: Delivery, answer: transport.Answer, started_at: datetime) 
         status,
     )
     return Outcome(status=status, attempt=attempt)
+
+
+def _attempts_this_round(delivery: Delivery) -> int:
+    """Attempts since the delivery's retry window opened (at the event, or at a
+    redelivery), this one included: a redelivered event starts again from the first wait."""
+    window_start = delivery.retry_until - timedelta(seconds=settings.WEBHOOK_RETRY_WINDOW_SECONDS)
+    return delivery.attempts.filter(started_at__gte=window_start).count() + 1
 
 
 def _note_endpoint_health(partner_id: int, *, delivered: bool, at: datetime) -> None:

@@ -69,6 +69,10 @@ MIDDLEWARE = [
 # Admin login throttling (django-axes): 5 failed logins for one username from one address
 # lock that pair out for AXES_COOLOFF_MINUTES; a success resets the count. Locking by the
 # pair, not the username alone, keeps an attacker from locking a real agent out.
+# Messages (a new API key or webhook secret is shown once through one) live in the
+# session, server-side, not in a cookie the browser keeps.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))

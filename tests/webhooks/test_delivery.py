@@ -355,3 +355,51 @@ def test_the_partners_endpoint_is_marked_failing_from_the_first_failure_until_a_
     attempt_delivery(delivery.pk)
     partner.refresh_from_db()
     assert partner.webhook_failing_since is None
+
+
+def test_an_attempt_that_outlived_its_lease_does_not_overwrite_the_next_workers_record(
+    api_client, reference_data, receiver
+):
+    from webhooks.delivery import _post, _record, claim
+
+    delivery = Delivery.objects.get(ticket=create_ticket(api_client, receiver.url))
+    now = timezone.now()
+    slow = claim(delivery.pk, now)  # worker A takes it, then its receiver trickles
+    answer = _post(slow, now)
+    # A's lease runs out; the sweep hands the delivery to worker B, which delivers it.
+    Delivery.objects.filter(pk=delivery.pk).update(leased_until=now - timedelta(seconds=1))
+    assert attempt_delivery(delivery.pk).status == DeliveryStatus.DELIVERED
+
+    _record(slow, transport_answer_500(answer), now)  # A finally gets a 500
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.last_status_code) == ("DELIVERED", 200)
+    assert list(delivery.attempts.values_list("number", "status_code")) == [(1, 500), (2, 200)]
+
+
+def transport_answer_500(answer):
+    from dataclasses import replace
+
+    return replace(answer, status_code=500, excerpt="late")
+
+
+def test_a_redelivered_event_starts_again_from_the_first_wait(api_client, reference_data, receiver):
+    from webhooks.services import redeliver
+
+    receiver.reply_with(*[Reply(503, b"down")] * 4)
+    delivery = Delivery.objects.get(ticket=create_ticket(api_client, receiver.url))
+    for _ in range(3):
+        make_due(delivery)
+        attempt_delivery(delivery.pk)
+    Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED)
+    # The earlier round's attempts lie before the new window.
+    delivery.attempts.update(started_at=timezone.now() - timedelta(days=2))
+
+    redeliver(deliveries=Delivery.objects.filter(pk=delivery.pk))
+    before = timezone.now()
+    assert attempt_delivery(delivery.pk).status == DeliveryStatus.PENDING
+
+    delivery.refresh_from_db()
+    # 30 s +/-20% again, not the fourth wait (240 s).
+    assert before + timedelta(seconds=24) <= delivery.next_attempt_at <= timezone.now() + timedelta(seconds=36)
+    assert delivery.attempt_count == 4
