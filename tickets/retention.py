@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from config.batches import locked_id_batches
 from tickets.models import Attachment, Comment, SlaPause, Ticket, TicketEvent, TicketStatus
 from webhooks.models import Attempt, Delivery
 
@@ -97,27 +98,16 @@ def ticket_purge_closed(
 
     purge = TicketPurge()
     storage = Attachment._meta.get_field("file").storage
-    last_pk = 0
-    while True:
-        with transaction.atomic():
-            # The batch is locked before its attachments are read: an attachment added
-            # meanwhile would otherwise be deleted with the ticket and its file left behind.
-            ids = list(
-                candidates.filter(pk__gt=last_pk)
-                .order_by("pk")
-                .select_for_update()
-                .values_list("pk", flat=True)[:BATCH_SIZE]
-            )
-            if not ids:
-                break
-            last_pk = ids[-1]
-            names = list(Attachment.objects.filter(ticket_id__in=ids).values_list("file", flat=True))
-            # only("pk"): the cascade needs the ids, not the tickets' text.
-            _, per_model = Ticket.objects.filter(pk__in=ids).only("pk").delete()
-            for model, attribute in _COUNTED.items():
-                setattr(purge, attribute, getattr(purge, attribute) + per_model.get(model._meta.label, 0))
-            # After commit: a rolled-back purge must not have lost the files.
-            transaction.on_commit(lambda names=names: _remove_files(storage, names, purge))
+    # Each batch is locked before its attachments are read: an attachment added meanwhile
+    # would otherwise be deleted with the ticket and its file left behind.
+    for ids in locked_id_batches(candidates, BATCH_SIZE):
+        names = list(Attachment.objects.filter(ticket_id__in=ids).values_list("file", flat=True))
+        # only("pk"): the cascade needs the ids, not the tickets' text.
+        _, per_model = Ticket.objects.filter(pk__in=ids).only("pk").delete()
+        for model, attribute in _COUNTED.items():
+            setattr(purge, attribute, getattr(purge, attribute) + per_model.get(model._meta.label, 0))
+        # After commit: a rolled-back purge must not have lost the files.
+        transaction.on_commit(lambda names=names: _remove_files(storage, names, purge))
     logger.info("purged %s tickets closed before %s: %s", purge.tickets, closed_before_date, purge)
     return purge
 

@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from config.batches import locked_id_batches
 from webhooks.models import Attempt, Delivery, DeliveryStatus
 
 logger = logging.getLogger(__name__)
@@ -61,34 +61,18 @@ def webhook_history_purge(*, now: datetime | None = None, dry_run: bool = False)
         return WebhookHistoryPurge(deliveries=deliveries.count(), attempts=attempt_count, dry_run=True)
 
     deleted_deliveries = deleted_attempts = 0
-    last_pk = 0
-    while True:
-        with transaction.atomic():
-            # Locked so that an admin's redelivery (which sets the row back to PENDING under
-            # the same lock, webhooks.services.redeliver) either happens first and takes the
-            # row out of this batch, or waits and finds it gone.
-            ids = list(
-                deliveries.filter(pk__gt=last_pk)
-                .order_by("pk")
-                .select_for_update()
-                .values_list("pk", flat=True)[:BATCH_SIZE]
-            )
-            if not ids:
-                break
-            last_pk = ids[-1]
-            # only("pk"): the delete reads the rows to cascade to their attempts, not their bodies.
-            _, per_model = Delivery.objects.filter(pk__in=ids).only("pk").delete()
+    # Each batch is locked so that an admin's redelivery (which sets the row back to
+    # PENDING under the same lock, webhooks.services.redeliver) either happens first and
+    # takes the row out of this batch, or waits and finds it gone.
+    for ids in locked_id_batches(deliveries, BATCH_SIZE):
+        # only("pk"): the delete reads the rows to cascade to their attempts, not their bodies.
+        _, per_model = Delivery.objects.filter(pk__in=ids).only("pk").delete()
         deleted_deliveries += per_model.get(Delivery._meta.label, 0)
         deleted_attempts += per_model.get(Attempt._meta.label, 0)
 
-    # Walk the primary key (attempts are written in time order) so that each batch starts
-    # where the last one stopped rather than scanning from the start of the table again.
-    last_pk = 0
-    while True:
-        ids = list(attempts.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:BATCH_SIZE])
-        if not ids:
-            break
-        last_pk = ids[-1]
+    # By primary key (attempts are written in time order): each batch starts where the
+    # last one stopped rather than scanning from the start of the table again.
+    for ids in locked_id_batches(attempts, BATCH_SIZE):
         deleted, _ = Attempt.objects.filter(pk__in=ids).delete()
         deleted_attempts += deleted
 
