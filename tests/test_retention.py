@@ -6,6 +6,8 @@ import datetime
 import os
 import subprocess
 import sys
+import threading
+import time
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -13,11 +15,24 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from tests.factories import AttachmentFactory, CommentFactory, TicketFactory
-from tickets.models import ActorType, Attachment, Comment, EventKind, SlaPause, Ticket, TicketEvent, TicketStatus
+from tests.factories import AttachmentFactory, CommentFactory, CustomerFactory, TicketFactory
+from tests.live_server import needs_real_services
+from tickets.models import (
+    ActorType,
+    Attachment,
+    Comment,
+    Customer,
+    EventKind,
+    SlaPause,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
 from tickets.retention import RetentionPeriodNotOver, ticket_purge_closed
+from tickets.services import CustomerData, customer_upsert
 from webhooks.models import Attempt, Delivery, DeliveryStatus, EventType
 from webhooks.retention import purge_webhook_history, webhook_history_purge
 
@@ -345,7 +360,8 @@ def test_purge_tickets_dry_run_prints_the_counts_and_deletes_nothing(reference_d
     # then
     assert out.splitlines() == [
         "Would delete 1 tickets closed or cancelled before 2020-01-01 (Asia/Makassar), with 2 comments, "
-        "1 events, 1 attachments, 0 SLA pauses, 1 webhook deliveries and 1 webhook attempts.",
+        "1 events, 1 attachments, 0 SLA pauses, 1 webhook deliveries and 1 webhook attempts; "
+        "1 customers left with no ticket.",
         "Dry run: nothing deleted.",
     ]
     assert Ticket.objects.count() == 2
@@ -363,7 +379,8 @@ def test_purge_tickets_command_deletes_and_removes_files(transactional_db, refer
 
     assert out.splitlines() == [
         "Deleted 1 tickets closed or cancelled before 2020-01-01 (Asia/Makassar), with 0 comments, "
-        "0 events, 1 attachments, 0 SLA pauses, 0 webhook deliveries and 0 webhook attempts.",
+        "0 events, 1 attachments, 0 SLA pauses, 0 webhook deliveries and 0 webhook attempts; "
+        "1 customers left with no ticket.",
         "Removed 1 attachment files from storage.",
     ]
     assert not Ticket.objects.exists()
@@ -404,3 +421,82 @@ def test_purge_batches_through_many_tickets(
     assert len(callbacks) == 3  # one per batch of two
     assert list(Ticket.objects.values_list("pk", flat=True)) == [kept.pk]
     assert not any(path.exists() for path in paths)
+
+
+def test_a_customer_goes_with_their_last_ticket_and_stays_while_one_is_left(reference_data, monkeypatch):
+    # given: one customer whose tickets are all purged (across two batches), one with a
+    # ticket left, and one whose only ticket is too recent
+    monkeypatch.setattr("tickets.retention.BATCH_SIZE", 1)
+    gone, partly, recent = (
+        CustomerFactory(identifier="CIF-GONE"),
+        CustomerFactory(identifier="CIF-PART"),
+        CustomerFactory(),
+    )
+    final_ticket(TicketStatus.CLOSED, CUTOFF - timedelta(days=10), customer=gone)
+    final_ticket(TicketStatus.CANCELLED, CUTOFF - timedelta(days=5), customer=gone)
+    final_ticket(TicketStatus.CLOSED, CUTOFF - timedelta(days=8), customer=partly)
+    still_open = TicketFactory(status=TicketStatus.OPEN, customer=partly)
+    final_ticket(TicketStatus.CLOSED, CUTOFF, customer=recent)
+    customers_before = set(Customer.objects.values_list("pk", flat=True))
+
+    # when
+    counted = ticket_purge_closed(closed_before_date=CLOSED_BEFORE, today=TODAY, dry_run=True)
+    purge = ticket_purge_closed(closed_before_date=CLOSED_BEFORE, today=TODAY)
+
+    # then: the dry run counted what the purge did
+    assert (counted.tickets, counted.customers) == (3, 1)
+    assert (purge.tickets, purge.customers) == (3, 1)
+    assert set(Customer.objects.values_list("pk", flat=True)) == customers_before - {gone.pk}
+    assert {partly.pk, recent.pk} <= customers_before
+    assert list(Ticket.objects.filter(customer=partly).values_list("pk", flat=True)) == [still_open.pk]
+
+
+@needs_real_services
+def test_a_ticket_opened_for_the_customer_while_the_purge_waits_keeps_the_customer(transactional_db, reference_data):
+    # given: a customer whose only ticket is purgeable, and a partner's create that has
+    # just upserted that customer (holding their row) but not yet committed its ticket
+    customer = CustomerFactory(identifier="CIF-RACE")
+    old = final_ticket(TicketStatus.CLOSED, CUTOFF - timedelta(days=30), customer=customer)
+    outcome: dict = {}
+
+    def purge_in_another_connection():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                outcome["pid"] = cursor.fetchone()[0]
+            outcome["purge"] = ticket_purge_closed(closed_before_date=CLOSED_BEFORE, today=TODAY)
+        except Exception as exc:  # handed to the test's thread, which asserts on it
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    purger = threading.Thread(target=purge_in_another_connection)
+    with transaction.atomic():
+        customer_upsert(data=CustomerData(identifier="CIF-RACE", name="Returning Customer"))
+        purger.start()
+        _wait_until_waiting_on_a_lock(outcome)
+        new = TicketFactory(status=TicketStatus.OPEN, customer=customer)
+    # when: the create commits, and the purge goes on
+    purger.join(timeout=30)
+
+    # then: the old ticket is gone, the customer and the new ticket stay
+    assert "error" not in outcome, outcome.get("error")
+    assert (outcome["purge"].tickets, outcome["purge"].customers) == (1, 0)
+    assert list(Ticket.objects.values_list("pk", flat=True)) == [new.pk]
+    assert Customer.objects.get(pk=customer.pk).name == "Returning Customer"
+    assert not Ticket.objects.filter(pk=old.pk).exists()
+
+
+def _wait_until_waiting_on_a_lock(outcome: dict) -> None:
+    """Block until the purge's connection waits on a row lock, or fail after 30 s."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if "error" in outcome:
+            raise AssertionError(f"the purge failed before it waited: {outcome['error']!r}")
+        if "pid" in outcome:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted", [outcome["pid"]])
+                if cursor.fetchone()[0]:
+                    return
+        time.sleep(0.05)
+    raise AssertionError("the purge never waited on the customer's row")

@@ -5,8 +5,9 @@ its floor.
 
 A purged ticket goes with everything that hangs off it (comments, events, attachments,
 SLA pauses, webhook deliveries and their attempts: all ON DELETE CASCADE), and its
-attachment files are removed from storage once the deletion has committed. Customers are
-kept: they are shared between tickets and are not part of this purge."""
+attachment files are removed from storage once the deletion has committed. A customer
+goes too once the purge has taken their last ticket: the desk holds their name and
+contacts only for their tickets' sake. A customer with any ticket left is kept."""
 
 import datetime
 import logging
@@ -15,11 +16,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.storage import Storage
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from config.batches import locked_id_batches
-from tickets.models import Attachment, Comment, SlaPause, Ticket, TicketEvent, TicketStatus
+from tickets.models import Attachment, Comment, Customer, SlaPause, Ticket, TicketEvent, TicketStatus
 from webhooks.models import Attempt, Delivery
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class TicketPurge:
     sla_pauses: int = 0
     webhook_deliveries: int = 0
     webhook_attempts: int = 0
+    customers: int = 0
     files_removed: int = 0
     files_failed: int = 0
 
@@ -85,7 +87,8 @@ def ticket_purge_closed(
 ) -> TicketPurge:
     """Delete the CLOSED and CANCELLED tickets closed before the start of
     `closed_before_date` (the desk's time zone), with their comments, events, attachments,
-    SLA pauses and webhook deliveries, and remove their attachment files after commit.
+    SLA pauses and webhook deliveries, and the customers left with no ticket; remove their
+    attachment files after commit.
     Raises RetentionPeriodNotOver when the date is within TICKET_RETENTION_YEARS."""
     today = today or timezone.localdate()
     latest_allowed = latest_allowed_date(today)
@@ -102,19 +105,35 @@ def ticket_purge_closed(
     # would otherwise be deleted with the ticket and its file left behind.
     for ids in locked_id_batches(candidates, BATCH_SIZE):
         names = list(Attachment.objects.filter(ticket_id__in=ids).values_list("file", flat=True))
+        customer_ids = set(Ticket.objects.filter(pk__in=ids).values_list("customer_id", flat=True))
         # only("pk"): the cascade needs the ids, not the tickets' text.
         _, per_model = Ticket.objects.filter(pk__in=ids).only("pk").delete()
         for model, attribute in _COUNTED.items():
             setattr(purge, attribute, getattr(purge, attribute) + per_model.get(model._meta.label, 0))
+        purge.customers += _delete_customers_without_tickets(customer_ids)
         # After commit: a rolled-back purge must not have lost the files.
         transaction.on_commit(lambda names=names: _remove_files(storage, names, purge))
     logger.info("purged %s tickets closed before %s: %s", purge.tickets, closed_before_date, purge)
     return purge
 
 
+def _delete_customers_without_tickets(customer_ids: set[int]) -> int:
+    """Delete those of `customer_ids` that no ticket refers to any more; return how many."""
+    # Locked first, in a statement of its own. A ticket being created for one of them
+    # (customer_upsert's INSERT ... ON CONFLICT DO UPDATE, the new ticket's foreign key)
+    # then either committed before the lock, and the DELETE below, a new statement that
+    # sees it, keeps the customer; or waits for this transaction, and finds no row to
+    # update, so it inserts the customer afresh.
+    list(Customer.objects.filter(pk__in=customer_ids).order_by("pk").select_for_update().values_list("pk", flat=True))
+    has_tickets = Exists(Ticket.objects.filter(customer=OuterRef("pk")))
+    _, per_model = Customer.objects.filter(pk__in=customer_ids).exclude(has_tickets).delete()
+    return per_model.get(Customer._meta.label, 0)
+
+
 def _count(candidates: QuerySet[Ticket]) -> TicketPurge:
     ticket_ids = candidates.values("pk")
     deliveries = Delivery.objects.filter(ticket__in=ticket_ids)
+    tickets_kept = Ticket.objects.filter(customer=OuterRef("pk")).exclude(pk__in=ticket_ids)
     return TicketPurge(
         tickets=candidates.count(),
         comments=Comment.objects.filter(ticket__in=ticket_ids).count(),
@@ -123,6 +142,9 @@ def _count(candidates: QuerySet[Ticket]) -> TicketPurge:
         sla_pauses=SlaPause.objects.filter(ticket__in=ticket_ids).count(),
         webhook_deliveries=deliveries.count(),
         webhook_attempts=Attempt.objects.filter(delivery__in=deliveries.values("pk")).count(),
+        customers=Customer.objects.filter(pk__in=candidates.values("customer_id"))
+        .exclude(Exists(tickets_kept))
+        .count(),
     )
 
 

@@ -67,4 +67,8 @@ def ensure_roles() -> list[str]:
 
 
 def sees_every_ticket(user) -> bool:
-    return user.is_superuser or user.groups.filter(name=ADMINISTRATOR).exists()
+    # Kept on the user object, as Django keeps its permission cache there: a console page
+    # asks several times (the list, its filters), and request.user lives for one request.
+    if not hasattr(user, "_sees_every_ticket"):
+        user._sees_every_ticket = user.is_superuser or user.groups.filter(name=ADMINISTRATOR).exists()
+    return user._sees_every_ticket

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 
 from tickets import roles, sla
@@ -38,8 +39,24 @@ def tickets_visible_to(user) -> QuerySet[Ticket]:
     else those of the support groups they belong to or supervise."""
     if roles.sees_every_ticket(user):
         return Ticket.objects.all()
-    groups = SupportGroup.objects.filter(Q(agents=user) | Q(supervisors=user)).values("pk")
-    return Ticket.objects.filter(support_group_id__in=groups)
+    return Ticket.objects.filter(support_group_id__in=_groups_of(user).values("pk"))
+
+
+def _groups_of(user) -> QuerySet[SupportGroup]:
+    """The support groups `user` belongs to or supervises."""
+    return SupportGroup.objects.filter(Q(agents=user) | Q(supervisors=user))
+
+
+def agents_visible_to(user) -> QuerySet:
+    """The active agents of the support groups `user` sees (every group for administrators):
+    whose names the assignee filter may offer. An agent does not learn who works in
+    another team's queue."""
+    agents = get_user_model().objects.filter(is_active=True)
+    if roles.sees_every_ticket(user):
+        agents = agents.filter(support_groups__isnull=False)
+    else:
+        agents = agents.filter(support_groups__in=_groups_of(user).values("pk"))
+    return agents.distinct().order_by("first_name", "username")
 
 
 def assignable_agents(ticket: Ticket) -> QuerySet:

@@ -126,12 +126,7 @@ class AssigneeFilter(admin.SimpleListFilter):
     parameter_name = "assignee"
 
     def lookups(self, request, model_admin):
-        agents = (
-            get_user_model()
-            .objects.filter(is_active=True, support_groups__isnull=False)
-            .distinct()
-            .order_by("first_name", "username")
-        )
+        agents = selectors.agents_visible_to(request.user)
         return [
             ("me", "Me"),
             ("none", "Unassigned"),

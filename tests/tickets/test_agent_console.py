@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from tests.factories import AttachmentFactory, CommentFactory, CustomerFactory, TicketFactory, UserFactory
 from tests.payloads import HTML_BYTES, PNG_BYTES, create_body
-from tickets import presentation, roles
+from tickets import presentation, roles, selectors
 from tickets.models import Attachment, Comment, EventKind, Service, SupportGroup, Ticket, TicketEvent, TicketStatus
 from webhooks.models import Delivery
 
@@ -588,6 +588,32 @@ def test_assignee_filters_show_mine_and_the_unassigned(agent_client, agent, refe
     assert listed_numbers(agent_client.get(f"{LIST_URL}?assignee=me")) == [mine.number]
     assert listed_numbers(agent_client.get(f"{LIST_URL}?assignee=none")) == [unassigned.number]
     assert listed_numbers(agent_client.get(f"{LIST_URL}?assignee={colleague.pk}")) == [theirs.number]
+
+
+def test_the_assignee_filter_offers_only_the_agents_of_groups_the_user_sees(client, agent_client, agent):
+    # given: a colleague in the agent's group, an inactive one, and agents of another group
+    colleague = staff_user("budi", role=roles.AGENT, agent_of=[CUSTOMER_CARE], first_name="Budi")
+    staff_user("gone", role=roles.AGENT, agent_of=[CUSTOMER_CARE], first_name="Gone", is_active=False)
+    card_agent = staff_user("card.agent", role=roles.AGENT, agent_of=[CARD_AND_ATM], first_name="Citra")
+    card_supervisor = staff_user("super.card", role=roles.SUPERVISOR, supervisor_of=[CARD_AND_ATM])
+    administrator = staff_user("admin.x", role=roles.ADMINISTRATOR)
+
+    # when
+    offered = {
+        user.username: set(selectors.agents_visible_to(user).values_list("username", flat=True))
+        for user in (agent, card_supervisor, administrator)
+    }
+    page = agent_client.get(LIST_URL).content.decode()
+
+    # then
+    assert offered == {
+        "agent.a": {"agent.a", "budi"},
+        "super.card": {"card.agent"},
+        "admin.x": {"agent.a", "budi", "card.agent"},
+    }
+    assert f"?assignee={colleague.pk}" in page
+    assert f"?assignee={card_agent.pk}" not in page
+    assert "Citra" not in page
 
 
 def test_the_default_queue_hides_resolved_and_final_tickets_and_status_all_shows_them(agent_client, agent):

@@ -16,7 +16,8 @@ def parse_date(text: str) -> datetime.date:
 class Command(BaseCommand):
     help = (
         "Delete CLOSED and CANCELLED tickets closed before a date, with their comments, events, "
-        "attachments (and files) and webhook deliveries. See docs/operations.md before running it."
+        "attachments (and files), webhook deliveries, and the customers left with no ticket. "
+        "See docs/operations.md before running it."
     )
 
     def add_arguments(self, parser):
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             f"{verb} {purge.tickets} tickets closed or cancelled before {closed_before} ({zone}), with "
             f"{purge.comments} comments, {purge.events} events, {purge.attachments} attachments, "
             f"{purge.sla_pauses} SLA pauses, {purge.webhook_deliveries} webhook deliveries and "
-            f"{purge.webhook_attempts} webhook attempts."
+            f"{purge.webhook_attempts} webhook attempts; {purge.customers} customers left with no ticket."
         )
         if dry_run:
             self.stdout.write("Dry run: nothing deleted.")
