@@ -71,8 +71,8 @@ def sla_state_condition(state: sla.SlaState, *, now: datetime) -> Q:
     breached = (
         Q(response_breached_at__isnull=False)
         | Q(resolution_breached_at__isnull=False)
-        | (running & Q(first_response_at__isnull=True, response_deadline__lt=now))
-        | (running & Q(resolution_deadline__lt=now))
+        | (running & Q(first_response_at__isnull=True, response_deadline__lte=now))
+        | (running & Q(resolution_deadline__lte=now))
     )
     if state is sla.SlaState.BREACHED:
         return breached

@@ -94,9 +94,18 @@ def is_breached(
     """True once either deadline has passed unmet (a late first reply or a late resolution
     stays a breach). While the clock stands still, time does not pass."""
     clock = clock_time(now=now, paused_at=paused_at)
-    response_met_at = met_on_the_clock(first_response_at, paused_at) or clock
-    resolution_met_at = met_on_the_clock(resolved_at, paused_at) or clock
-    return response_met_at > response_deadline or resolution_met_at > resolution_deadline
+    return is_late(
+        met_at=met_on_the_clock(first_response_at, paused_at), clock=clock, deadline_at=response_deadline
+    ) or is_late(met_at=met_on_the_clock(resolved_at, paused_at), clock=clock, deadline_at=resolution_deadline)
+
+
+def is_late(*, met_at: datetime | None, clock: datetime, deadline_at: datetime) -> bool:
+    """The one breach rule, shared by the status answer, the admin, the services and the
+    sweep (which marks `deadline <= now`): a target still unmet when the clock reaches
+    its deadline is breached at that instant; a target met at the deadline was met in time."""
+    if met_at is not None:
+        return met_at > deadline_at
+    return clock >= deadline_at
 
 
 def met_on_the_clock(met_at: datetime | None, paused_at: datetime | None) -> datetime | None:

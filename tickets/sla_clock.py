@@ -81,8 +81,8 @@ def _late(ticket: Ticket, *, now: datetime, met: str, deadline: str, mark: str) 
     """Mark the target late if it was met (or is still unmet at the clock's time) after
     its deadline and is not marked yet; the mark is the deadline itself."""
     clock = sla.clock_time(now=now, paused_at=ticket.sla_paused_at)
-    met_at = sla.met_on_the_clock(getattr(ticket, met), ticket.sla_paused_at) or clock
-    if getattr(ticket, mark) is None and met_at > getattr(ticket, deadline):
+    met_at = sla.met_on_the_clock(getattr(ticket, met), ticket.sla_paused_at)
+    if getattr(ticket, mark) is None and sla.is_late(met_at=met_at, clock=clock, deadline_at=getattr(ticket, deadline)):
         setattr(ticket, mark, getattr(ticket, deadline))
         return [mark]
     return []
@@ -93,12 +93,16 @@ def unmark_what_no_longer_holds(ticket: Ticket, *, now: datetime) -> list[str]:
     deadlines no longer justify is withdrawn (the sweep marks it again if it comes)."""
     changed = []
     clock = sla.clock_time(now=now, paused_at=ticket.sla_paused_at)
-    response_met_at = sla.met_on_the_clock(ticket.first_response_at, ticket.sla_paused_at) or clock
-    resolution_met_at = sla.met_on_the_clock(ticket.resolved_at, ticket.sla_paused_at) or clock
-    if ticket.response_breached_at is not None and response_met_at <= ticket.response_deadline:
+    response_met_at = sla.met_on_the_clock(ticket.first_response_at, ticket.sla_paused_at)
+    resolution_met_at = sla.met_on_the_clock(ticket.resolved_at, ticket.sla_paused_at)
+    if ticket.response_breached_at is not None and not sla.is_late(
+        met_at=response_met_at, clock=clock, deadline_at=ticket.response_deadline
+    ):
         ticket.response_breached_at = None
         changed.append("response_breached_at")
-    if ticket.resolution_breached_at is not None and resolution_met_at <= ticket.resolution_deadline:
+    if ticket.resolution_breached_at is not None and not sla.is_late(
+        met_at=resolution_met_at, clock=clock, deadline_at=ticket.resolution_deadline
+    ):
         ticket.resolution_breached_at = None
         changed.append("resolution_breached_at")
     if ticket.at_risk_notified_at is not None and clock < ticket.resolution_at_risk_at:

@@ -69,8 +69,13 @@ def test_not_breached_before_both_deadlines_without_a_response():
     assert _breached(now=RESPONSE_DUE - timedelta(minutes=1)) is False
 
 
-def test_not_breached_at_the_exact_response_deadline():
-    assert _breached(now=RESPONSE_DUE) is False
+def test_not_breached_a_microsecond_before_the_response_deadline():
+    assert _breached(now=RESPONSE_DUE - timedelta(microseconds=1)) is False
+
+
+def test_breached_at_the_exact_response_deadline_as_the_sweep_marks_it():
+    # The sweep marks `deadline <= now`; the status answer and the admin agree at the instant.
+    assert _breached(now=RESPONSE_DUE) is True
 
 
 def test_breached_once_the_response_deadline_passes_without_a_first_response():
