@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from apikeys.fields import EncryptedSecretField
+
 
 class Permission(models.TextChoices):
     CREATE = "omnichannel:create", "Create tickets"
@@ -17,11 +19,12 @@ class Partner(models.Model):
     is_active = models.BooleanField(default=True)
     webhook_url = models.URLField(max_length=500, blank=True, help_text="Default webhook target")
     # A Standard Webhooks secret (whsec_...). It must be recoverable to sign with, so it
-    # cannot be hashed like the API keys; it is shown to the partner once, at creation.
-    webhook_secret = models.CharField(max_length=100, blank=True, editable=False)
+    # cannot be hashed like the API keys: it is stored encrypted (apikeys/secret_box.py)
+    # and shown to the partner once, at creation.
+    webhook_secret = EncryptedSecretField(blank=True, editable=False)
     # During a rotation the previous secret keeps signing next to the new one until then,
     # so that a partner can switch its receiver over without losing a delivery.
-    webhook_secret_previous = models.CharField(max_length=100, blank=True, editable=False)
+    webhook_secret_previous = EncryptedSecretField(blank=True, editable=False)
     webhook_secret_previous_until = models.DateTimeField(null=True, blank=True, editable=False)
     # Set by the first failed delivery attempt after a success, cleared by the next success.
     webhook_failing_since = models.DateTimeField(null=True, blank=True, editable=False)

@@ -161,3 +161,15 @@ def address_allowed(*, api_key: ApiKey, address: str) -> bool:
     if ip.version == 6 and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     return any(ip in ipaddress.ip_network(network) for network in api_key.allowed_networks)
+
+
+def webhook_secrets_reencrypt() -> int:
+    """Store every partner's webhook secrets again under the newest encryption key (after
+    a key was put in front of WEBHOOK_SECRET_ENCRYPTION_KEYS). Returns how many partners."""
+    count = 0
+    with transaction.atomic():
+        for partner in Partner.objects.select_for_update().exclude(webhook_secret="", webhook_secret_previous=""):
+            # Reading decrypted with whichever key fits; saving encrypts with the first.
+            partner.save(update_fields=["webhook_secret", "webhook_secret_previous"])
+            count += 1
+    return count

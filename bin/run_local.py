@@ -24,7 +24,7 @@ def _stop(signum, frame):
 
 def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
-    for folder in ("var", "var/media", "var/celery/queue", "var/celery/processed"):
+    for folder in ("var", "var/media", "var/celery/queue", "var/celery/processed", "var/celery/control"):
         (ROOT / folder).mkdir(parents=True, exist_ok=True)
     manage("migrate", "--no-input", "-v", "0")
     manage("load_reference_data")

@@ -25,6 +25,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# Earlier SECRET_KEYs still accepted for signatures (and webhook secrets) while rotating.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 # Base of the customer-facing trackingUrl handed to partners.
@@ -183,6 +185,8 @@ if not REDIS_URL:
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
         "processed_folder": str(_celery_dir / "processed"),
+        # Broadcast (remote control) exchanges; kombu's default is ./control in the cwd.
+        "control_folder": str(_celery_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ACKS_LATE = True
@@ -203,6 +207,9 @@ CURRENCY_RATES_TO_IDR: dict[str, str] = {}
 
 # Webhooks (webhooks/, docs/webhooks.md). Targets must be https on a public address
 # unless these allow otherwise (tests and `make run`).
+# Fernet keys for the partners' webhook secrets at rest, newest first (apikeys/secret_box.py);
+# empty derives one from SECRET_KEY. Generate one with `manage.py reencrypt_webhook_secrets --new-key`.
+WEBHOOK_SECRET_ENCRYPTION_KEYS = env_list("WEBHOOK_SECRET_ENCRYPTION_KEYS")
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
 WEBHOOK_CONNECT_TIMEOUT = float(os.environ.get("WEBHOOK_CONNECT_TIMEOUT", "3"))
