@@ -97,7 +97,7 @@ def listed(delivery: Delivery) -> str:
 @dataclass(frozen=True)
 class Deliveries:
     recent_failed: Delivery  # PARTNER001
-    old_failed: Delivery  # PARTNER001, raised 3 h ago
+    old_failed: Delivery  # PARTNER001, raised and failed 3 h ago
     delivered: Delivery  # PARTNER001
     other_partner_failed: Delivery  # PARTNER002
 
@@ -118,7 +118,9 @@ def deliveries(reference_data, partner, receiver) -> Deliveries:
         (other_partner_failed, Reply(422, b"unknown event")),
     ]:
         attempted(delivery, receiver, reply)
-    Delivery.objects.filter(pk=old_failed.pk).update(created_at=timezone.now() - timedelta(hours=3))
+    three_hours_ago = timezone.now() - timedelta(hours=3)
+    Delivery.objects.filter(pk=old_failed.pk).update(created_at=three_hours_ago)
+    Attempt.objects.filter(delivery=old_failed).update(started_at=three_hours_ago)
 
     found = Deliveries(
         *(Delivery.objects.get(pk=d.pk) for d in (recent_failed, old_failed, delivered, other_partner_failed))
@@ -161,6 +163,29 @@ def test_redeliver_failed_since_queues_only_the_recent_failed_ones_again(
         assert (after["attempt_count"], after["event_id"], after["body"]) == (1, delivery.event_id, delivery.body)
     assert {d.pk: row(d) for d in (deliveries.old_failed, deliveries.delivered)} == untouched
     assert sorted(queued) == sorted([recent.pk, other.pk])
+
+
+def test_redeliver_since_counts_from_the_failure_not_from_the_event(
+    deliveries, queued, django_capture_on_commit_callbacks
+):
+    # Raised 26 hours ago, its retries ran out within the last two hours: it is taken.
+    # Raised just now but last tried 3 hours ago (old_failed, as if its clock said so): not.
+    Delivery.objects.filter(pk=deliveries.recent_failed.pk).update(created_at=timezone.now() - timedelta(hours=26))
+    Delivery.objects.filter(pk=deliveries.old_failed.pk).update(created_at=timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run("redeliver_webhooks", "--status", "failed", "--since", "2h", "--partner", "PARTNER001")
+
+    assert out.splitlines() == [listed(deliveries.recent_failed), "1 deliveries queued again."]
+    assert queued == [deliveries.recent_failed.pk]
+
+
+def test_redeliver_delivered_since_counts_from_the_delivery(deliveries, queued, django_capture_on_commit_callbacks):
+    Delivery.objects.filter(pk=deliveries.delivered.pk).update(delivered_at=timezone.now() - timedelta(hours=3))
+
+    out = run("redeliver_webhooks", "--status", "delivered", "--since", "2h", "--dry-run")
+
+    assert out.splitlines() == ["0 deliveries would be sent again (dry run: nothing sent)."]
 
 
 def test_redeliver_for_one_partner_leaves_the_other_partners_alone(

@@ -2,9 +2,10 @@ import re
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from webhooks.models import Delivery, DeliveryStatus
+from webhooks.models import Attempt, Delivery, DeliveryStatus
 from webhooks.services import redeliver
 
 _DURATION = re.compile(r"(?P<amount>[0-9]+)(?P<unit>[smhd])")
@@ -31,13 +32,24 @@ class Command(BaseCommand):
             default="failed",
             help="Which deliveries: failed (the default) or delivered",
         )
-        parser.add_argument("--since", required=True, help="Events raised in this last period: 90s, 30m, 2h, 7d")
+        parser.add_argument(
+            "--since",
+            required=True,
+            help="Deliveries that failed (or were delivered) in this last period: 90s, 30m, 2h, 7d",
+        )
         parser.add_argument("--partner", help="Only this partner's (its code)")
         parser.add_argument("--dry-run", action="store_true", help="List what would be sent, send nothing")
 
     def handle(self, *args, **options):
         since = timezone.now() - parse_duration(options["since"])
-        deliveries = Delivery.objects.filter(status=options["status"].upper(), created_at__gte=since)
+        status = options["status"].upper()
+        # When it ended, not when its event was raised: after an outage "--since 2h" must
+        # also take the events whose 24 hours of retries ran out in those two hours.
+        if status == DeliveryStatus.DELIVERED:
+            deliveries = Delivery.objects.filter(status=status, delivered_at__gte=since)
+        else:
+            tried_lately = Attempt.objects.filter(delivery=OuterRef("pk"), started_at__gte=since)
+            deliveries = Delivery.objects.filter(Exists(tried_lately), status=status)
         if options["partner"]:
             deliveries = deliveries.filter(partner__code=options["partner"])
         rows = list(deliveries.select_related("ticket", "partner").order_by("ticket_id", "sequence"))
