@@ -230,6 +230,7 @@ WEBHOOK_FAILING_AFTER = timedelta(hours=24)
 # Logs (config/logs.py): one JSON object a line, or text for people with LOG_FORMAT=console,
 # the default when DEBUG is on (`make run`). The line per request (servicedesk.requests)
 # and per task (servicedesk.tasks) is at INFO: LOG_LEVEL=WARNING leaves them out.
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("console" if DEBUG else "json")
 if LOG_FORMAT not in ("json", "console"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be json or console, not {LOG_FORMAT!r}.")
@@ -244,11 +245,12 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
         "null": {"class": "logging.NullHandler"},
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's default handlers: the console one would print its records a second
         # time; mail_admins would e-mail a request's details (there are no ADMINS anyway).
-        "django": {"handlers": [], "propagate": True},
+        # Its level too: Django's own default config set it to INFO, whatever the root's.
+        "django": {"handlers": [], "propagate": True, "level": LOG_LEVEL},
         # runserver's access line holds the query string; the request line replaces it.
         "django.server": {"handlers": ["null"], "propagate": False},
         # Celery's "received" and "succeeded" lines repeat the task line (failures still show).
