@@ -11,7 +11,7 @@ with +/-20% jitter so that a partner coming back up is not hit by every retry at
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import Enum
 
@@ -49,8 +49,8 @@ def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    if when.tzinfo is None:  # an HTTP-date is always GMT
-        return None
+    if when.tzinfo is None:  # an HTTP-date is always GMT; the asctime form just doesn't say so
+        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
 
 

@@ -179,9 +179,14 @@ SPECTACULAR_SETTINGS = {
 # Celery: Redis in production and CI; with no REDIS_URL, kombu's filesystem transport,
 # a broker that needs no server, under var/celery.
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# A publish (a webhook task sent after a ticket change commits) does not retry connecting:
+# with the broker down, kombu's default retries would hold each partner request for about
+# 6 s, while the outbox row is already safe and the sweep sends it. The worker's own
+# connection retries are Celery's (broker_connection_max_retries), not these.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
 if not REDIS_URL:
     _celery_dir = BASE_DIR / "var" / "celery"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
         "processed_folder": str(_celery_dir / "processed"),
