@@ -1,6 +1,7 @@
 """The SLA sweep (tickets/sla_sweep.py) over the tickets bench/sla_data.py wrote.
 
-1. Times `sweep(now=NOW)` as beat runs it, each kind committing: the first run marks the
+1. Times the beat task's work at NOW, `sweep(now=NOW)` then `notify_at_risk` (the e-mails
+   composed and handed to Django's locmem backend), each kind committing: the first run marks the
    tickets that crossed a line in the last minute (about 1,000 per kind), the second,
    straight after, finds nothing. Each repetition starts after a CHECKPOINT, so every
    page the sweep changes costs a full-page image in the WAL, as it mostly does in
@@ -105,6 +106,7 @@ def timed_sweep(label: str, now: datetime):
     the wall time less the queueing is what the sweep would take with the cores to itself."""
     from django.db import connection
 
+    from tickets.sla_notifications import notify_at_risk
     from tickets.sla_sweep import LINES, sweep
 
     statements = StatementTimes()
@@ -114,7 +116,10 @@ def timed_sweep(label: str, now: datetime):
     python_before, backend_before = scheduler_seconds("/proc/thread-self/schedstat"), scheduler_seconds(backend)
     with connection.execute_wrapper(statements):
         started = time.perf_counter()
+        # The beat task's whole work (tickets.tasks.sweep_sla): the marks, then the
+        # at-risk e-mails composed and handed to the mail backend (locmem: no SMTP here).
         result = sweep(now=now)
+        notify_at_risk(result.at_risk)
         seconds = time.perf_counter() - started
     python_after, backend_after = scheduler_seconds("/proc/thread-self/schedstat"), scheduler_seconds(backend)
     cpu_python, cpu_postgres = python_after[0] - python_before[0], backend_after[0] - backend_before[0]
@@ -229,7 +234,11 @@ def main() -> int:
     parser.add_argument("--skip-catch-up", action="store_true", help="leave out the catch-up (about 2 minutes)")
     options = parser.parse_args()
     sla_data.setup_django()
+    from django.conf import settings as django_settings
     from django.db import connection
+
+    # Messages are composed and kept in memory: no mail server here, none to time.
+    django_settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
     from tickets.sla_sweep import BATCH
 
@@ -241,6 +250,10 @@ def main() -> int:
         )
         print(f"{scalar('SELECT version()').split(' on ')[0]}: {settings}; {os.cpu_count()} cores")
         sla_data.describe()
+        # Every group gets an address, so that each run composes its at-risk e-mails.
+        from tickets.models import SupportGroup
+
+        SupportGroup.objects.update(email="desk-supervisors@banksulutgo.example")
         print(f"\nSweep at NOW={sla_data.NOW:%Y-%m-%d %H:%M} UTC, BATCH={BATCH}")
         print("marked: response / resolution / at risk; WAL: the server's, from pg_current_wal_lsn()")
         steady_state(options.repetitions)

@@ -213,7 +213,7 @@ class Ticket(models.Model):
     # Every index here is written again when a ticket changes (an SLA mark is no HOT
     # update), so the table keeps only those a query uses: uniqueness as constraints (no
     # LIKE-pattern twins), and no index where a composite one below already leads with
-    # the column (partner) or nothing looks rows up by it (api_key, branch).
+    # the column (partner, branch) or nothing looks rows up by it (api_key).
     number = models.CharField(max_length=32)
     public_id = models.CharField(max_length=32, editable=False)
     partner = models.ForeignKey("apikeys.Partner", on_delete=models.PROTECT, related_name="tickets", db_index=False)
@@ -281,6 +281,22 @@ class Ticket(models.Model):
             models.Index(fields=["partner", "updated_at"], name="ticket_partner_updated"),
             # The agent console's lists, most urgent first, whatever the status filter.
             models.Index(fields=["resolution_deadline", "id"], name="ticket_deadline_order"),
+            # The list filtered by branch in the same order. A branch with few tickets (or
+            # none) would otherwise walk the whole deadline order to fill a page.
+            models.Index(
+                fields=["branch", "resolution_deadline", "id"],
+                name="ticket_branch_deadline_order",
+                condition=Q(branch__isnull=False),
+            ),
+            # The list's "SLA paused" view in the same order: stopped clocks not breached.
+            # The sweep marks running tickets only, so it never writes to this index.
+            models.Index(
+                fields=["resolution_deadline", "id"],
+                name="ticket_paused_deadline_order",
+                condition=Q(
+                    sla_paused_at__isnull=False, response_breached_at__isnull=True, resolution_breached_at__isnull=True
+                ),
+            ),
             # The SLA sweep (tickets/sla_sweep.py): each partial index holds only the
             # tickets whose clock runs and that are not yet marked, so a sweep reads the
             # few that crossed their deadline, however many tickets are open.

@@ -47,6 +47,12 @@ def _groups_of(user) -> QuerySet[SupportGroup]:
     return SupportGroup.objects.filter(Q(agents=user) | Q(supervisors=user))
 
 
+def groups_visible_to(user) -> QuerySet[SupportGroup]:
+    """The support groups whose tickets `user` sees: what the group filter may offer."""
+    groups = SupportGroup.objects.all() if roles.sees_every_ticket(user) else _groups_of(user).distinct()
+    return groups.order_by("name")
+
+
 def agents_visible_to(user) -> QuerySet:
     """The active agents of the support groups `user` sees (every group for administrators):
     whose names the assignee filter may offer. An agent does not learn who works in
@@ -78,6 +84,10 @@ def sla_state_condition(state: sla.SlaState, *, now: datetime) -> Q:
         return breached
     if state is sla.SlaState.PAUSED:
         return Q(sla_paused_at__isnull=False) & ~breached
+    # `resolution_deadline > now` follows from "running and not breached"; said outright,
+    # it lets the list's deadline-ordered index start at now instead of walking past
+    # every breached ticket first.
+    unbreached_running = running & Q(resolution_deadline__gt=now) & ~breached
     if state is sla.SlaState.AT_RISK:
-        return running & Q(resolution_at_risk_at__lte=now) & ~breached
-    return running & Q(resolution_at_risk_at__gt=now) & ~breached
+        return unbreached_running & Q(resolution_at_risk_at__lte=now)
+    return unbreached_running & Q(resolution_at_risk_at__gt=now)

@@ -146,6 +146,26 @@ class AssigneeFilter(admin.SimpleListFilter):
         return queryset.none()
 
 
+class SupportGroupFilter(admin.SimpleListFilter):
+    """Only the groups whose tickets the user sees: an agent neither learns the other
+    teams' names nor asks for a group outside their own (which no index could answer
+    fast, since nothing would match)."""
+
+    title = "support group"
+    parameter_name = "support_group"
+
+    def lookups(self, request, model_admin):
+        return [(str(group.pk), group.name) for group in selectors.groups_visible_to(request.user)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if is_row_id(value) and selectors.groups_visible_to(request.user).filter(pk=int(value)).exists():
+            return queryset.filter(support_group_id=int(value))
+        return queryset.none()
+
+
 def sla_text(ticket: Ticket, now) -> tuple[str, str]:
     """(state, what agents read) for a ticket: state, then time left or overdue."""
     state = sla.state_of(ticket, now)
@@ -198,7 +218,7 @@ class TicketAdmin(admin.ModelAdmin):
         AssigneeFilter,
         "service__service_type",
         "channel",
-        "support_group",
+        SupportGroupFilter,
         "branch",
     ]
     search_fields = ["number"]  # shows the box; get_search_results decides what matches

@@ -5,6 +5,7 @@ within a ticket's support group; the roles keep agents out of partners and keys;
 shows the SLA timers and the webhook deliveries; the quick links give the right queues;
 an API key's last use is shown."""
 
+import html
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,7 @@ from tests.tickets.test_agent_console import (
 )
 from tickets import roles, services
 from tickets.actors import Actor
-from tickets.models import EventKind, Ticket, TicketEvent, TicketStatus
+from tickets.models import EventKind, SupportGroup, Ticket, TicketEvent, TicketStatus
 from webhooks.models import Delivery, DeliveryStatus
 
 # The console tests' fixtures, shared rather than copied: agent A of Customer Care, logged
@@ -661,3 +662,44 @@ def test_the_key_list_and_page_show_when_each_key_was_last_used(client, referenc
     assert sorted(last_used_cells) == ["-", "March 5, 2024, 2:07 p.m."]
     assert re.search(r'<label>Last used at:</label>\s*<div class="readonly">March 5, 2024, 2:07 p.m.</div>', used_page)
     assert re.search(r'<label>Last used at:</label>\s*<div class="readonly">-</div>', unused_page)
+
+
+# --- 10. the support-group filter keeps to the user's groups ---------------------------------
+
+
+def support_group_choices(response) -> list[str]:
+    """The names the list's support-group filter offers, in order."""
+    page = response.content.decode()
+    section = page.split("By support group", 1)[1].split("</details>", 1)[0]
+    return [html.unescape(name) for name in re.findall(r'<a href="[^"]*support_group=\d+[^"]*">([^<]+)</a>', section)]
+
+
+def test_the_support_group_filter_offers_an_agent_only_their_groups(agent_client, agent):
+    assert [g.name for g in agent.support_groups.all()] == [CUSTOMER_CARE]
+
+    response = agent_client.get(f"{LIST_URL}?status=all")
+
+    assert support_group_choices(response) == [CUSTOMER_CARE]
+
+
+def test_the_support_group_filter_offers_an_administrator_every_group(client, reference_data):
+    client.force_login(staff_user("root", role=roles.ADMINISTRATOR))
+
+    response = client.get(f"{LIST_URL}?status=all")
+
+    every_group = list(SupportGroup.objects.order_by("name").values_list("name", flat=True))
+    assert len(every_group) == 6
+    assert support_group_choices(response) == every_group
+
+
+def test_the_support_group_filter_lists_that_groups_tickets_and_nothing_outside_the_users_groups(agent_client):
+    mine = ticket_in(CUSTOMER_CARE, number="INC-2024-0001")
+    theirs = ticket_in(CARD_AND_ATM, number="INC-2024-0002")
+
+    own = agent_client.get(f"{LIST_URL}?status=all&support_group={mine.support_group_id}")
+    other = agent_client.get(f"{LIST_URL}?status=all&support_group={theirs.support_group_id}")
+    garbage = agent_client.get(f"{LIST_URL}?status=all&support_group=%C2%B2")
+
+    assert listed_numbers(own) == [mine.number]
+    assert listed_numbers(other) == []
+    assert listed_numbers(garbage) == []
