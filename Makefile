@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install messages run up test lint format clean bench fuzz
+.PHONY: install messages run up test lint format clean bench fuzz mutants
 
 install: $(INSTALLED)
 
@@ -39,6 +39,10 @@ bench: messages
 ## fuzz: schemathesis on a live server on PostgreSQL and Redis (FUZZ_EXAMPLES=1000 for a long run)
 fuzz: messages
 	cd bench && ../$(BIN)/python fuzz.py
+
+## mutants: remove each security defence in turn from a scratch copy; its tests must fail (a table; see docs/security.md)
+mutants: messages
+	$(BIN)/python bench/mutants.py
 
 lint: install
 	$(BIN)/ruff check .
