@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apikeys import keys
 from apikeys.models import ApiKey, Partner, Permission
+from config.networks import address_in
 from webhooks.targets import UnsafeTarget, check_url
 
 # last_used_at is for people, not for accounting: write it at most once a minute per key
@@ -154,13 +155,7 @@ def api_key_touch(*, api_key: ApiKey) -> None:
 def address_allowed(*, api_key: ApiKey, address: str) -> bool:
     if not api_key.allowed_networks:
         return True
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    if ip.version == 6 and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return any(ip in ipaddress.ip_network(network) for network in api_key.allowed_networks)
+    return address_in(address, tuple(api_key.allowed_networks))
 
 
 def webhook_secrets_reencrypt() -> int:

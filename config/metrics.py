@@ -14,7 +14,6 @@ It answers only a caller from METRICS_ALLOWED_NETWORKS or one presenting METRICS
 a bearer token; anyone else gets the URLconf's ordinary 404, as for any unknown path."""
 
 import hmac
-import ipaddress
 import logging
 import os
 import time
@@ -31,6 +30,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from apikeys.permissions import client_address
+from config.networks import address_in
 from config.routes import route_of
 from tickets.models import Ticket
 from webhooks.models import Attempt, Delivery, DeliveryStatus
@@ -84,21 +84,6 @@ def scrape_allowed(request: HttpRequest) -> bool:
             return True
     # The socket's address, or X-Forwarded-For only as far as TRUSTED_PROXY_COUNT trusts it.
     return address_in(client_address(request), tuple(settings.METRICS_ALLOWED_NETWORKS))
-
-
-def address_in(address: str, networks: tuple[str, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    if ip.version == 6 and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return any(ip in network for network in _parsed_networks(networks))
-
-
-@lru_cache(maxsize=8)
-def _parsed_networks(networks: tuple[str, ...]) -> tuple:
-    return tuple(ipaddress.ip_network(network, strict=False) for network in networks)
 
 
 class _Scrape:
