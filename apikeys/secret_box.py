@@ -36,14 +36,6 @@ def decrypt(token: str) -> str:
         ) from error
 
 
-def reencrypt(token: str) -> str:
-    """The same secret under the first (newest) key."""
-    try:
-        return _box().rotate(token.encode("ascii")).decode("ascii")
-    except InvalidToken as error:
-        raise UnreadableSecret("A stored webhook secret cannot be decrypted with the configured keys") from error
-
-
 def derive_key(secret_key: str) -> bytes:
     """A Fernet key derived from a Django SECRET_KEY, for this purpose only."""
     raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"servicedesk webhook secrets").derive(

@@ -5,7 +5,10 @@ import base64
 import io
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 import structlog
@@ -189,3 +192,17 @@ def test_a_celery_task_logs_one_line_with_its_name_id_state_and_duration(db, log
     }
     assert line["duration_ms"] >= 0
     assert "request_id" not in line
+
+
+@pytest.mark.parametrize(("level", "warnings_shown"), [("ERROR", False), ("WARNING", True)])
+def test_log_level_governs_djangos_loggers_too(level, warnings_shown):
+    # Django's own default config sets its logger to INFO; LOG_LEVEL must win over it, or
+    # LOG_LEVEL=ERROR still prints a warning line for every 4xx.
+    script = (
+        "import django, logging; django.setup(); "
+        "print(logging.getLogger('django.request').isEnabledFor(logging.WARNING))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", "LOG_LEVEL": level}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+
+    assert done.stdout.strip() == str(warnings_shown)

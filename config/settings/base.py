@@ -210,11 +210,12 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 # IDR per unit of a foreign claim currency; without a rate the amount rule is skipped.
 CURRENCY_RATES_TO_IDR: dict[str, str] = {}
 
+# Fernet keys for the partners' webhook secrets at rest, newest first (apikeys/secret_box.py);
+# keys derived from SECRET_KEY and its fallbacks are tried after them, and encrypt when none
+# is set. Generate one with `manage.py reencrypt_webhook_secrets --new-key`.
+WEBHOOK_SECRET_ENCRYPTION_KEYS = env_list("WEBHOOK_SECRET_ENCRYPTION_KEYS")
 # Webhooks (webhooks/, docs/webhooks.md). Targets must be https on a public address
 # unless these allow otherwise (tests and `make run`).
-# Fernet keys for the partners' webhook secrets at rest, newest first (apikeys/secret_box.py);
-# empty derives one from SECRET_KEY. Generate one with `manage.py reencrypt_webhook_secrets --new-key`.
-WEBHOOK_SECRET_ENCRYPTION_KEYS = env_list("WEBHOOK_SECRET_ENCRYPTION_KEYS")
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
 WEBHOOK_CONNECT_TIMEOUT = float(os.environ.get("WEBHOOK_CONNECT_TIMEOUT", "3"))
